@@ -1,0 +1,12 @@
+# Account server (§7.1, §8.2): the store over RocksDB, and the actor that serves it.
+add_library(irsp_account_store STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/account_record.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/account_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/exchanges.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/name_rules.cpp)
+target_include_directories(irsp_account_store PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(irsp_account_store PUBLIC irsp_schema irsp_credentials
+                      RocksDB::rocksdb PkgConfig::IDN)
+
+add_library(irsp_account_server STATIC ${CMAKE_CURRENT_LIST_DIR}/account_server.cpp)
+target_link_libraries(irsp_account_server PUBLIC irsp_account_store caf)

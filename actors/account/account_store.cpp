@@ -1,0 +1,387 @@
+// IRSP §8.2.1–8.2.4 over RocksDB: every acknowledged change is in a synced WAL.
+#include "actors/account/account_store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "actors/account/name_rules.hpp"
+
+namespace irsp::account {
+
+namespace {
+
+const std::string key_prefix = "a/";
+const std::string domain_key = "m/domain";
+
+std::string key_of(std::string_view address) {
+  return key_prefix + std::string(address);
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Display fields must be well-formed UTF-8 without control characters.
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f)
+        return false;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      n = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size() && n > 0)
+      return false;
+    for (std::size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80)
+        return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+bool fits(std::string_view s, std::size_t max) {
+  return s.size() <= max && valid_utf8(s);
+}
+
+// Secrets for both SCRAM hashes: clients choose their mechanism at login.
+void set_password(account_record& r, const std::string& prepared, std::uint32_t iterations) {
+  r.scram_sha256 = derive_scram_secret(scram_hash::sha256, prepared, iterations);
+  r.scram_sha1 = derive_scram_secret(scram_hash::sha1, prepared, iterations);
+}
+
+// nullopt: fine; otherwise whether it was missing (true) or weak (false).
+std::optional<bool> password_problem(std::string_view password,
+                                     std::optional<std::string>& prepared) {
+  if (password.empty())
+    return true;
+  if (password.size() > max_password_octets)
+    return false;
+  prepared = saslprep(password);
+  if (!prepared || prepared->size() < min_password_octets)
+    return false;
+  return std::nullopt;
+}
+
+} // namespace
+
+std::unique_ptr<account_store> account_store::open(const store_options& options,
+                                                   std::string& error) {
+  if (!options.domain.empty() && !valid_domain(options.domain)) {
+    error = "invalid domain '" + options.domain + "'";
+    return nullptr;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    error = "cannot create data directory " + options.path + ": " + ec.message();
+    return nullptr;
+  }
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  // Records are mostly salts and keys: random bytes do not compress.
+  db_options.compression = rocksdb::kNoCompression;
+  db_options.IncreaseParallelism(2);
+  if (options.env != nullptr)
+    db_options.env = options.env;
+  rocksdb::DB* raw = nullptr;
+  auto status = rocksdb::DB::Open(db_options, options.path, &raw);
+  if (!status.ok()) {
+    error = "cannot open account store " + options.path + ": " + status.ToString();
+    if (status.ToString().find("lock") != std::string::npos)
+      error += " (is a node already running on this data dir?)";
+    return nullptr;
+  }
+  std::unique_ptr<rocksdb::DB> db{raw};
+  // A data dir belongs to one domain for life: every stored address ends in it.
+  auto effective = options;
+  std::string stored;
+  auto got = db->Get(rocksdb::ReadOptions{}, domain_key, &stored);
+  if (got.ok()) {
+    if (!options.domain.empty() && options.domain != stored) {
+      error = "data dir " + options.path + " belongs to domain '" + stored
+              + "', not '" + options.domain + "'";
+      return nullptr;
+    }
+    effective.domain = stored;
+  } else {
+    if (effective.domain.empty())
+      effective.domain = "localhost";
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (!db->Put(wo, domain_key, effective.domain).ok()) {
+      error = "cannot write to account store " + options.path;
+      return nullptr;
+    }
+  }
+  return std::unique_ptr<account_store>(new account_store(effective, std::move(db)));
+}
+
+account_store::account_store(store_options options, std::unique_ptr<rocksdb::DB> db)
+  : options_(std::move(options)), db_(std::move(db)) {
+}
+
+account_store::~account_store() {
+  if (db_)
+    db_->Close();
+}
+
+std::mutex& account_store::lock_for(std::string_view address) {
+  return stripes_[std::hash<std::string_view>{}(address) % stripes_.size()];
+}
+
+bool account_store::put(const std::string& address, const account_record& record) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return db_->Put(wo, key_of(address), encode_record(record)).ok();
+}
+
+std::optional<std::string> account_store::normalise(std::string_view address) const {
+  auto parts = split_address(address);
+  if (!parts || parts->second != options_.domain)
+    return std::nullopt;
+  auto local = prepare_localpart(parts->first);
+  if (!local)
+    return std::nullopt;
+  return *local + "@" + options_.domain;
+}
+
+register_response account_store::register_account(const register_request& req) {
+  register_response out;
+  if (!req.requester.empty() && !options_.open_registration) {
+    out.status = register_status::NOT_ALLOWED;
+    return out;
+  }
+  auto local = prepare_localpart(req.name);
+  if (!local) {
+    out.status = register_status::BAD_NAME;
+    return out;
+  }
+  std::optional<std::string> prepared;
+  if (auto problem = password_problem(req.password, prepared)) {
+    out.status = *problem ? register_status::MISSING_PASSWORD : register_status::WEAK_PASSWORD;
+    return out;
+  }
+  bool device = req.kind == account_kind::DEVICE;
+  if (!fits(req.display_name, max_display_name_octets)
+      || !fits(req.device.model, max_device_field_octets)
+      || !fits(req.device.manufacturer, max_device_field_octets)
+      || !fits(req.device.serial, max_device_field_octets)) {
+    out.status = register_status::BAD_VALUE;
+    return out;
+  }
+  if (device && (req.device.model.empty() || req.device.manufacturer.empty()
+                 || req.device.serial.empty())) {
+    out.status = register_status::MISSING_DEVICE_INFO;
+    return out;
+  }
+  auto address = *local + "@" + options_.domain;
+  account_record r;
+  r.view.address = address;
+  r.view.kind = req.kind;
+  r.view.display_name = req.display_name;
+  if (device)
+    r.view.device = req.device;
+  // Key derivation is the expensive part; do it before taking the lock.
+  set_password(r, *prepared, options_.scram_iterations);
+  std::string code;
+  if (device) {
+    code = random_verification_code();
+    r.code = hash_code(code);
+  }
+  std::lock_guard<std::mutex> guard{lock_for(address)};
+  std::string existing;
+  auto got = db_->Get(rocksdb::ReadOptions{}, key_of(address), &existing);
+  if (got.ok()) {
+    out.status = register_status::EXISTS;
+    return out;
+  }
+  if (!got.IsNotFound()) {
+    out.status = register_status::STORAGE_FAILURE;
+    return out;
+  }
+  r.view.created_ms = r.view.modified_ms = r.code_issued_ms = now_ms();
+  r.view.version = 1;
+  if (!put(address, r)) {
+    out.status = register_status::STORAGE_FAILURE;
+    return out;
+  }
+  out.status = register_status::OK;
+  out.address = address;
+  out.verification_code = code;
+  return out;
+}
+
+modify_response account_store::modify(const modify_request& req) {
+  modify_response out;
+  auto address = normalise(req.address);
+  if (!address) {
+    out.status = modify_status::NO_SUCH_ACCOUNT;
+    return out;
+  }
+  if (!req.requester.empty() && req.requester != *address) {
+    out.status = modify_status::NOT_ALLOWED;
+    return out;
+  }
+  if (req.changes.empty()) {
+    out.status = modify_status::NO_CHANGES;
+    return out;
+  }
+  std::lock_guard<std::mutex> guard{lock_for(*address)};
+  auto found = find_record(*address);
+  if (!found) {
+    out.status = modify_status::NO_SUCH_ACCOUNT;
+    return out;
+  }
+  auto& r = *found;
+  if (req.expected_version != 0 && req.expected_version != r.view.version) {
+    out.status = modify_status::VERSION_CONFLICT;
+    out.version = r.view.version;
+    return out;
+  }
+  bool device = r.view.kind == account_kind::DEVICE;
+  for (const auto& [key, value] : req.changes) {
+    std::string* device_field = key == "model"          ? &r.view.device.model
+                                : key == "manufacturer" ? &r.view.device.manufacturer
+                                : key == "serial"       ? &r.view.device.serial
+                                                        : nullptr;
+    if (key == "name") {
+      if (!fits(value, max_display_name_octets)) {
+        out.status = modify_status::BAD_VALUE;
+        return out;
+      }
+      r.view.display_name = value;
+    } else if (device_field != nullptr) {
+      if (!device) {
+        out.status = modify_status::NOT_A_DEVICE;
+        return out;
+      }
+      if (value.empty() || !fits(value, max_device_field_octets)) {
+        out.status = modify_status::BAD_VALUE;
+        return out;
+      }
+      *device_field = value;
+    } else if (key == "password") {
+      std::optional<std::string> prepared;
+      if (auto problem = password_problem(value, prepared)) {
+        out.status = *problem ? modify_status::MISSING_PASSWORD : modify_status::WEAK_PASSWORD;
+        return out;
+      }
+      set_password(r, *prepared, options_.scram_iterations);
+    } else {
+      out.status = modify_status::UNKNOWN_FIELD;
+      return out;
+    }
+  }
+  r.view.modified_ms = now_ms();
+  r.view.version += 1;
+  if (!put(*address, r)) {
+    out.status = modify_status::STORAGE_FAILURE;
+    return out;
+  }
+  out.status = modify_status::OK;
+  out.version = r.view.version;
+  return out;
+}
+
+delete_response account_store::remove(const delete_request& req) {
+  delete_response out;
+  auto address = normalise(req.address);
+  if (!address) {
+    out.status = delete_status::NO_SUCH_ACCOUNT;
+    return out;
+  }
+  if (!req.requester.empty() && req.requester != *address) {
+    out.status = delete_status::NOT_ALLOWED;
+    return out;
+  }
+  std::lock_guard<std::mutex> guard{lock_for(*address)};
+  std::string existing;
+  auto got = db_->Get(rocksdb::ReadOptions{}, key_of(*address), &existing);
+  if (got.IsNotFound()) {
+    out.status = delete_status::NO_SUCH_ACCOUNT;
+    return out;
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  if (!got.ok() || !db_->Delete(wo, key_of(*address)).ok()) {
+    out.status = delete_status::STORAGE_FAILURE;
+    return out;
+  }
+  out.status = delete_status::OK;
+  return out;
+}
+
+reset_code_response account_store::reset_code(const reset_code_request& req) {
+  reset_code_response out;
+  auto address = normalise(req.address);
+  if (!address) {
+    out.status = reset_code_status::NO_SUCH_ACCOUNT;
+    return out;
+  }
+  if (!req.requester.empty() && req.requester != *address) {
+    out.status = reset_code_status::NOT_ALLOWED;
+    return out;
+  }
+  std::lock_guard<std::mutex> guard{lock_for(*address)};
+  auto found = find_record(*address);
+  if (!found) {
+    out.status = reset_code_status::NO_SUCH_ACCOUNT;
+    return out;
+  }
+  if (found->view.kind != account_kind::DEVICE) {
+    out.status = reset_code_status::NOT_A_DEVICE;
+    return out;
+  }
+  auto code = random_verification_code();
+  found->code = hash_code(code);
+  found->code_issued_ms = found->view.modified_ms = now_ms();
+  found->view.version += 1;
+  if (!put(*address, *found)) {
+    out.status = reset_code_status::STORAGE_FAILURE;
+    return out;
+  }
+  out.status = reset_code_status::OK;
+  out.verification_code = code;
+  return out;
+}
+
+std::optional<account_record> account_store::find_record(std::string_view address) const {
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions{}, key_of(address), &value).ok())
+    return std::nullopt;
+  return decode_record(value);
+}
+
+std::optional<account_view> account_store::find(std::string_view address) const {
+  auto normal = normalise(address);
+  if (!normal)
+    return std::nullopt;
+  auto record = find_record(*normal);
+  if (!record)
+    return std::nullopt;
+  return record->view;
+}
+
+void account_store::for_each(const std::function<bool(const account_view&)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{})};
+  for (it->Seek(key_prefix); it->Valid() && it->key().starts_with(key_prefix); it->Next()) {
+    auto record = decode_record({it->value().data(), it->value().size()});
+    if (record && !visit(record->view))
+      return;
+  }
+}
+
+} // namespace irsp::account

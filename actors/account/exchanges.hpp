@@ -1,0 +1,152 @@
+// IRSP §8.2.1–8.2.4: the account exchanges as in-process C++ values.
+// The status enums are the schema's own (schema/exchanges.capnp); these structs
+// are decoded views of its request/response structs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "irsp/schema/accounts.capnp.h"
+#include "irsp/schema/exchanges.capnp.h"
+
+namespace irsp::account {
+
+using account_kind = schema::AccountKind;
+using register_status = schema::RegisterStatus;
+using modify_status = schema::ModifyStatus;
+using delete_status = schema::DeleteStatus;
+using reset_code_status = schema::ResetCodeStatus;
+
+/// Model, manufacturer and serial of a device account.
+struct device_info {
+  std::string model;
+  std::string manufacturer;
+  std::string serial;
+};
+
+/// §8.2.1 register. An empty requester is the operator.
+struct register_request {
+  std::string name;
+  account_kind kind = account_kind::USER;
+  std::string password;
+  std::string display_name;
+  device_info device;
+  std::string requester;
+};
+
+/// §8.2.1 response; verification_code is set for devices only.
+struct register_response {
+  register_status status = register_status::STORAGE_FAILURE;
+  std::string address;
+  std::string verification_code;
+};
+
+/// §8.2.2 modify information: keys name, model, manufacturer, serial, password.
+struct modify_request {
+  std::string address;
+  std::vector<std::pair<std::string, std::string>> changes;
+  std::uint64_t expected_version = 0;
+  std::string requester;
+};
+
+/// §8.2.2 response; version is the account's version after the change.
+struct modify_response {
+  modify_status status = modify_status::STORAGE_FAILURE;
+  std::uint64_t version = 0;
+};
+
+/// §8.2.3 delete account.
+struct delete_request {
+  std::string address;
+  std::string requester;
+};
+
+/// §8.2.3 response.
+struct delete_response {
+  delete_status status = delete_status::STORAGE_FAILURE;
+};
+
+/// §8.2.4 reset device verification code.
+struct reset_code_request {
+  std::string address;
+  std::string requester;
+};
+
+/// §8.2.4 response; the fresh code is returned once and stored only as a hash.
+struct reset_code_response {
+  reset_code_status status = reset_code_status::STORAGE_FAILURE;
+  std::string verification_code;
+};
+
+/// An account as others may see it: no secret, not even hashed.
+struct account_view {
+  std::string address;
+  account_kind kind = account_kind::USER;
+  std::string display_name;
+  device_info device;
+  std::int64_t created_ms = 0;
+  std::int64_t modified_ms = 0;
+  std::uint64_t version = 0;
+};
+
+/// The schema's name of a status, in kebab case: `no-such-account`.
+std::string status_name(register_status s);
+std::string status_name(modify_status s);
+std::string status_name(delete_status s);
+std::string status_name(reset_code_status s);
+std::string kind_name(account_kind k);
+
+/// Every enumerant of a status enum with its kebab-case name, in schema order;
+/// docs and tests iterate over these so that a new code cannot go unnoticed.
+template <class Status>
+std::vector<std::pair<Status, std::string>> all_statuses();
+
+/// Inverse of the above; false when `name` names no enumerant.
+bool parse_kind(std::string_view name, account_kind& out);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, device_info& x) {
+  return f(x.model, x.manufacturer, x.serial);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, register_request& x) {
+  return f(x.name, x.kind, x.password, x.display_name, x.device, x.requester);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, register_response& x) {
+  return f(x.status, x.address, x.verification_code);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, modify_request& x) {
+  return f(x.address, x.changes, x.expected_version, x.requester);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, modify_response& x) {
+  return f(x.status, x.version);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_request& x) {
+  return f(x.address, x.requester);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_response& x) {
+  return f(x.status);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reset_code_request& x) {
+  return f(x.address, x.requester);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reset_code_response& x) {
+  return f(x.status, x.verification_code);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, account_view& x) {
+  return f(x.address, x.kind, x.display_name, x.device, x.created_ms,
+           x.modified_ms, x.version);
+}
+
+} // namespace irsp::account
