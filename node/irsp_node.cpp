@@ -1,0 +1,100 @@
+// irsp-node: starts an IRSP node, or runs an operator command on its data dir.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <iostream>
+
+#include "irsp/node.hpp"
+#include "node/account_cli.hpp"
+
+namespace {
+
+// SIGINT and SIGTERM are taken synchronously by the main thread, so no
+// handler runs inside the actor system's threads.
+int wait_for_stop_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  irsp::node_options o;
+  CLI::App app{"irsp-node: an IRSP node (ISO/IEC 14543-5-9 remote access service platform)."
+               "\nWithout a subcommand it runs a node until SIGINT or SIGTERM.",
+               "irsp-node"};
+  app.set_config("--config", "", "read options from an INI/TOML file (keys as the long "
+                                 "options, e.g. data-dir = \"/var/lib/irsp\")");
+  app.add_option("--data-dir", o.data_dir, "accounts, queues and TLS files live here")
+    ->capture_default_str();
+  app.add_option("--domain", o.domain, "the AS's domain (default: the data dir's, or "
+                                       "localhost for a new one)");
+  app.add_option("--cert", o.cert_file, "PEM certificate (default: <data-dir>/tls/cert.pem, "
+                                        "self-signed on first start)");
+  app.add_option("--key", o.key_file, "PEM private key (default: <data-dir>/tls/key.pem)");
+  app.add_option("--c2s-address", o.c2s_address, "address the XMPP listeners bind")
+    ->capture_default_str();
+  app.add_option("--c2s-port", o.c2s_port, "XMPP port (STARTTLS)")->capture_default_str();
+  app.add_option("--c2s-tls-port", o.c2s_tls_port, "XMPP port (direct TLS)")
+    ->capture_default_str();
+  bool closed = false;
+  app.add_flag("--closed-registration", closed, "refuse in-band registration by clients");
+  app.add_option("--threads", o.threads, "actor scheduler threads (0: one per core)")
+    ->capture_default_str();
+  app.add_option("--account-workers", o.account_workers,
+                 "concurrent durable account writers")
+    ->capture_default_str()->check(CLI::Range(1u, 64u));
+  app.add_option("--scram-iterations", o.scram_iterations,
+                 "PBKDF2 iterations for new credentials")
+    ->capture_default_str()->check(CLI::Range(4096u, 10000000u));
+  app.fallthrough(); // subcommands accept the options above too
+
+  irsp::cli::store_location where;
+  int exit_code = 0;
+  auto* account = app.add_subcommand("account", "manage accounts of a stopped node");
+  irsp::cli::add_account_commands(*account, where, exit_code);
+  app.parse_complete_callback([&] {
+    where = {o.data_dir, o.domain, o.scram_iterations};
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "irsp-node: error: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  if (account->parsed())
+    return exit_code;
+
+  o.open_registration = !closed;
+  block_stop_signals();
+  irsp::node n{o};
+  if (!n.start()) {
+    std::cerr << "irsp-node: error: " << n.error() << "\n";
+    return 1;
+  }
+  const auto& in_force = n.options();
+  std::cerr << "irsp-node: running for domain " << in_force.domain << ", data in "
+            << in_force.data_dir << ", certificate " << in_force.cert_file << "\n";
+  int sig = wait_for_stop_signal();
+  std::cerr << "irsp-node: stopping on signal " << sig << "\n";
+  n.stop();
+  return 0;
+}
