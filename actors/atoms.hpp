@@ -9,5 +9,28 @@ namespace irsp {
 using find_atom = caf::atom_constant<caf::atom("find")>;
 /// Asks the account server for SCRAM secrets (authentication).
 using scram_atom = caf::atom_constant<caf::atom("scram")>;
+/// Asks the account server for what a user/device actor loads on activation.
+using load_atom = caf::atom_constant<caf::atom("load")>;
+/// A session attaches to its user/device actor (through the router).
+using open_atom = caf::atom_constant<caf::atom("open")>;
+/// A session detaches from its user/device actor.
+using close_atom = caf::atom_constant<caf::atom("close")>;
+/// A session sends a user<->device message through its own account's actor.
+using send_atom = caf::atom_constant<caf::atom("send")>;
+/// A binding was added / removed (router -> user/device actor -> sessions).
+using bound_atom = caf::atom_constant<caf::atom("bound")>;
+using unbound_atom = caf::atom_constant<caf::atom("unbound")>;
+/// An idle user/device actor asks the router whether it may stop.
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+/// The account is gone: the user/device actor closes its sessions and stops.
+using gone_atom = caf::atom_constant<caf::atom("gone")>;
+/// Idle timer of a user/device actor.
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+/// An application registers with the router.
+using app_atom = caf::atom_constant<caf::atom("app")>;
+/// Offline queue: store, and take out everything stored for an address.
+using enqueue_atom = caf::atom_constant<caf::atom("enqueue")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
 
 } // namespace irsp

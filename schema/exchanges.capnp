@@ -79,6 +79,7 @@ enum DeleteStatus {
 }
 struct DeleteResponse {
   status @0 :DeleteStatus;
+  unbound @1 :List(Text);      # the peers whose bindings went with the account
 }
 
 # §8.2.4 reset device verification code (Table 4)
@@ -96,4 +97,5 @@ enum ResetCodeStatus {
 struct ResetCodeResponse {
   status @0 :ResetCodeStatus;
   verificationCode @1 :Text;
+  unbound @2 :List(Text);      # peers unbound by the reset (when the node revokes bindings on reset)
 }

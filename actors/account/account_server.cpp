@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/account/account_store.hpp"
+#include "actors/account/binding_store.hpp"
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
 
@@ -12,8 +13,19 @@ namespace irsp::account {
 
 namespace {
 
-caf::behavior account_worker(caf::event_based_actor*, std::shared_ptr<account_store> store) {
+caf::behavior account_worker(caf::event_based_actor*, std::shared_ptr<account_store> store,
+                             std::shared_ptr<binding_store> bindings) {
   return {
+    [bindings](const bind_request& r) { return bindings->bind(r.user, r.device, r.code); },
+    [bindings](const unbind_request& r) { return bindings->unbind(r.account, r.peer); },
+    [store, bindings](load_atom, const std::string& address) {
+      principal_record out;
+      if (auto view = store->find(address)) {
+        out.view = std::move(*view);
+        out.peers = bindings->peers(out.view.address);
+      }
+      return out;
+    },
     [store](const register_request& r) { return store->register_account(r); },
     [store](const modify_request& r) { return store->modify(r); },
     [store](const delete_request& r) { return store->remove(r); },
@@ -36,8 +48,9 @@ caf::behavior account_worker(caf::event_based_actor*, std::shared_ptr<account_st
 caf::actor spawn_account_server(caf::actor_system& system,
                                 std::shared_ptr<account_store> store,
                                 std::size_t workers) {
-  auto factory = [&system, store] {
-    return system.spawn<caf::detached>(account_worker, store);
+  auto bindings = std::make_shared<binding_store>(*store);
+  auto factory = [&system, store, bindings] {
+    return system.spawn<caf::detached>(account_worker, store, bindings);
   };
   return caf::actor_pool::make(system.dummy_execution_unit(), workers, factory,
                                caf::actor_pool::round_robin());

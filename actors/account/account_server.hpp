@@ -21,6 +21,8 @@ class account_store;
 /// - delete_request -> delete_response              (§8.2.3)
 /// - reset_code_request -> reset_code_response      (§8.2.4)
 /// - (find_atom, std::string address) -> account_view; empty address if none
+/// - bind_request -> bind_status; unbind_request -> unbind_status
+/// - (load_atom, std::string address) -> principal_record
 /// - (scram_atom, std::string address, bool sha256) -> scram_secret; empty
 ///   salt if there is no such account
 caf::actor spawn_account_server(caf::actor_system& system,

@@ -3,10 +3,12 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
 
 #include <chrono>
 #include <filesystem>
 
+#include "actors/account/binding_store.hpp"
 #include "actors/account/name_rules.hpp"
 
 namespace irsp::account {
@@ -314,9 +316,13 @@ delete_response account_store::remove(const delete_request& req) {
     out.status = delete_status::NO_SUCH_ACCOUNT;
     return out;
   }
+  rocksdb::WriteBatch batch;
+  batch.Delete(key_of(*address));
+  binding_store::erase_all(*this, *address, batch, out.unbound);
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
-  if (!got.ok() || !db_->Delete(wo, key_of(*address)).ok()) {
+  if (!got.ok() || !db_->Write(wo, &batch).ok()) {
+    out.unbound.clear();
     out.status = delete_status::STORAGE_FAILURE;
     return out;
   }
@@ -349,8 +355,15 @@ reset_code_response account_store::reset_code(const reset_code_request& req) {
   found->code = hash_code(code);
   found->code_issued_ms = found->view.modified_ms = now_ms();
   found->view.version += 1;
-  if (!put(*address, *found)) {
+  rocksdb::WriteBatch batch;
+  batch.Put(key_of(*address), encode_record(*found));
+  if (options_.reset_unbinds)
+    binding_store::erase_all(*this, *address, batch, out.unbound);
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  if (!db_->Write(wo, &batch).ok()) {
     out.status = reset_code_status::STORAGE_FAILURE;
+    out.unbound.clear();
     return out;
   }
   out.status = reset_code_status::OK;

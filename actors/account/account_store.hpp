@@ -29,6 +29,9 @@ struct store_options {
   bool sync_writes = true;              ///< WAL fsync before a change is acknowledged
   bool open_registration = true;        ///< accept registrations from clients (non-empty requester)
   std::uint32_t scram_iterations = default_scram_iterations;
+  /// Whether resetting a device's code also removes its existing bindings
+  /// (default: they survive; the old code only stops binding new users).
+  bool reset_unbinds = false;
   rocksdb::Env* env = nullptr;          ///< null: the default; tests inject disk faults
 };
 

@@ -11,6 +11,7 @@
 
 #include "irsp/schema/accounts.capnp.h"
 #include "irsp/schema/exchanges.capnp.h"
+#include "irsp/schema/messaging.capnp.h"
 
 namespace irsp::account {
 
@@ -67,6 +68,7 @@ struct delete_request {
 /// §8.2.3 response.
 struct delete_response {
   delete_status status = delete_status::STORAGE_FAILURE;
+  std::vector<std::string> unbound; ///< peers whose bindings went with the account
 };
 
 /// §8.2.4 reset device verification code.
@@ -79,6 +81,7 @@ struct reset_code_request {
 struct reset_code_response {
   reset_code_status status = reset_code_status::STORAGE_FAILURE;
   std::string verification_code;
+  std::vector<std::string> unbound; ///< peers unbound, when resets revoke bindings
 };
 
 /// An account as others may see it: no secret, not even hashed.
@@ -90,6 +93,26 @@ struct account_view {
   std::int64_t created_ms = 0;
   std::int64_t modified_ms = 0;
   std::uint64_t version = 0;
+};
+
+/// Core protocol: a user binds a device with the device's current code.
+struct bind_request {
+  std::string user;
+  std::string device;
+  std::string code;
+};
+
+/// Either side removes a binding.
+struct unbind_request {
+  std::string account;
+  std::string peer;
+};
+
+/// What a user or device actor needs when it activates: the account (empty
+/// address if there is none) and its bound peers.
+struct principal_record {
+  account_view view;
+  std::vector<std::string> peers;
 };
 
 /// The schema's name of a status, in kebab case: `no-such-account`.
@@ -133,7 +156,7 @@ typename Inspector::result_type inspect(Inspector& f, delete_request& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delete_response& x) {
-  return f(x.status);
+  return f(x.status, x.unbound);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reset_code_request& x) {
@@ -141,12 +164,24 @@ typename Inspector::result_type inspect(Inspector& f, reset_code_request& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reset_code_response& x) {
-  return f(x.status, x.verification_code);
+  return f(x.status, x.verification_code, x.unbound);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, account_view& x) {
   return f(x.address, x.kind, x.display_name, x.device, x.created_ms,
            x.modified_ms, x.version);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bind_request& x) {
+  return f(x.user, x.device, x.code);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, unbind_request& x) {
+  return f(x.account, x.peer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, principal_record& x) {
+  return f(x.view, x.peers);
 }
 
 } // namespace irsp::account

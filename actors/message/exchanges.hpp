@@ -1,0 +1,171 @@
+// IRSP §8.3–8.4 and user<->device messages as in-process C++ values; the
+// status enums are the schema's (schema/messaging.capnp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "actors/account/exchanges.hpp"
+#include "irsp/schema/messaging.capnp.h"
+
+namespace irsp::message {
+
+using upload_status = schema::UploadStatus;
+using push_status = schema::PushStatus;
+using app_message_status = schema::AppMessageStatus;
+using direct_status = schema::DirectStatus;
+using bind_status = schema::BindStatus;
+using unbind_status = schema::UnbindStatus;
+using delivery_kind = schema::DeliveryKind;
+
+/// §8.3.1 a user or device uploads to an application.
+struct upload_request {
+  std::string from;
+  std::string application;
+  std::string payload;
+};
+
+/// §8.3.1 the application's answer; `reply` is its optional reply payload.
+struct upload_response {
+  upload_status status = upload_status::APPLICATION_FAILURE;
+  std::string reply;
+};
+
+/// §8.3.3 an application pushes to a user or device.
+struct push_request {
+  std::string application;
+  std::string to;
+  std::string payload;
+};
+
+/// §8.3.3 outcome; `sessions` counts the live sessions it was handed to.
+struct push_response {
+  push_status status = push_status::STORAGE_FAILURE;
+  std::uint32_t sessions = 0;
+};
+
+/// §8.4 application to application.
+struct app_message_request {
+  std::string from;
+  std::string to;
+  std::string payload;
+};
+
+/// §8.4 outcome, with the receiving application's optional reply.
+struct app_message_response {
+  app_message_status status = app_message_status::APPLICATION_FAILURE;
+  std::string reply;
+};
+
+/// A user<->device message between bound accounts.
+struct direct_request {
+  std::string from;
+  std::string to;
+  std::string payload;
+};
+
+/// Outcome of a user<->device message.
+struct direct_response {
+  direct_status status = direct_status::STORAGE_FAILURE;
+  std::uint32_t sessions = 0;
+};
+
+/// §8.3.2 an online/offline transition of a user or device. For one account,
+/// (epoch, sequence) increases strictly with every transition published.
+struct presence_event {
+  std::string address;
+  account::account_kind kind = account::account_kind::DEVICE;
+  bool online = false;
+  std::uint64_t epoch = 0;
+  std::uint64_t sequence = 0;
+  std::int64_t at_ms = 0;
+  std::vector<std::string> bound; ///< the account's bound peers, who get it too
+};
+
+/// What a session receives for its client: a push or a user<->device message.
+/// `stored_ms` is 0 for live traffic, else when the offline queue stored it.
+struct delivery {
+  delivery_kind kind = delivery_kind::PUSH;
+  std::string from;
+  std::string payload;
+  std::int64_t stored_ms = 0;
+};
+
+/// The reply to a session's open: its account's actor (null when the account
+/// does not exist), the account's kind and its bound peers.
+struct session_opened {
+  caf::actor principal;
+  account::account_kind kind = account::account_kind::USER;
+  std::vector<std::string> peers;
+};
+
+/// Which device transitions an application wants (§8.3.2).
+struct subscription {
+  bool all_devices = false;
+  std::vector<std::string> devices;
+};
+
+/// Largest payload of an upload, push, app or direct message (octets).
+constexpr std::size_t default_max_payload = 64 * 1024;
+
+/// Status names in kebab case, as docs/protocol.md spells them.
+std::string status_name(upload_status s);
+std::string status_name(push_status s);
+std::string status_name(app_message_status s);
+std::string status_name(direct_status s);
+std::string status_name(bind_status s);
+std::string status_name(unbind_status s);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, upload_request& x) {
+  return f(x.from, x.application, x.payload);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, upload_response& x) {
+  return f(x.status, x.reply);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, push_request& x) {
+  return f(x.application, x.to, x.payload);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, push_response& x) {
+  return f(x.status, x.sessions);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, app_message_request& x) {
+  return f(x.from, x.to, x.payload);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, app_message_response& x) {
+  return f(x.status, x.reply);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, direct_request& x) {
+  return f(x.from, x.to, x.payload);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, direct_response& x) {
+  return f(x.status, x.sessions);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, presence_event& x) {
+  return f(x.address, x.kind, x.online, x.epoch, x.sequence, x.at_ms, x.bound);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivery& x) {
+  return f(x.kind, x.from, x.payload, x.stored_ms);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_opened& x) {
+  return f(x.principal, x.kind, x.peers);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscription& x) {
+  return f(x.all_devices, x.devices);
+}
+
+} // namespace irsp::message

@@ -1,0 +1,40 @@
+// IRSP §7.2 message server: the router — the one routing interface from an
+// address to the actor that serves it (user/device actor or application).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+namespace irsp::message {
+
+/// What the router needs.
+struct router_config {
+  std::string domain;            ///< accounts are name@domain
+  caf::actor accounts;           ///< the account server
+  caf::actor offline;            ///< the offline queue module; may be null
+  std::size_t max_payload = 64 * 1024;
+  std::chrono::milliseconds idle_timeout{30000}; ///< passivation of idle user/device actors
+};
+
+/// Spawns the router. Applications live at `name@apps.<domain>`.
+///
+/// Handles:
+/// - (open_atom, address, resource, caf::actor session) -> session_opened
+/// - upload_request -> upload_response               (§8.3.1, to the application)
+/// - push_request -> push_response                   (§8.3.3, to the user/device actor)
+/// - app_message_request -> app_message_response     (§8.4)
+/// - direct_request -> direct_response  (already authorised by the sender's actor)
+/// - presence_event: to subscribed applications (devices only, §8.3.2) and
+///   to the bound peers that are active
+/// - bind_request -> bind_status; unbind_request -> unbind_status
+/// - modify_request, reset_code_request, delete_request: to the account
+///   server, keeping live actors' bindings in step
+/// - (app_atom, std::string name, caf::actor app, subscription) -> bool
+/// - (passivate_atom, address, std::uint64_t received) -> bool
+caf::actor spawn_router(caf::actor_system& system, router_config config);
+
+} // namespace irsp::message

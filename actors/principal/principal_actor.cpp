@@ -1,0 +1,254 @@
+// ISO/IEC 14543-5-8 users and devices as actors. Because one actor owns an
+// account's sessions, its online/offline transitions are decided in one
+// place, numbered (epoch, sequence), and published in order exactly once.
+#include "actors/principal/principal_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <map>
+#include <unordered_set>
+
+#include "actors/account/messages.hpp"
+#include "actors/atoms.hpp"
+#include "actors/delegation.hpp"
+#include "actors/message/authorization.hpp"
+#include "actors/message/exchanges.hpp"
+
+namespace irsp::principal {
+
+namespace {
+
+using namespace irsp::message;
+using account::account_kind;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+struct principal_state {
+  std::string address;
+  principal_config cfg;
+  bool exists = false;
+  account_kind kind = account_kind::USER;
+  std::map<std::string, caf::actor> sessions; // resource -> session
+  std::unordered_set<std::string> peers;
+  bool online = false;
+  std::uint64_t epoch = 0;
+  std::uint64_t sequence = 0;
+  std::uint64_t routed = 0;   // messages the router sent us; see passivation
+  std::uint64_t idle_generation = 0;
+
+  static inline const char* name = "irsp.principal";
+};
+
+using principal_actor = caf::stateful_actor<principal_state>;
+
+void publish_transition(principal_actor* self, bool online) {
+  auto& st = self->state;
+  if (st.online == online)
+    return; // never the same state twice in a row
+  st.online = online;
+  presence_event ev;
+  ev.address = st.address;
+  ev.kind = st.kind;
+  ev.online = online;
+  ev.epoch = st.epoch;
+  ev.sequence = ++st.sequence;
+  ev.at_ms = now_ms();
+  ev.bound.assign(st.peers.begin(), st.peers.end());
+  self->send(st.cfg.router, std::move(ev));
+}
+
+void schedule_idle(principal_actor* self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.cfg.idle_timeout, idle_atom::value, ++st.idle_generation);
+}
+
+void to_sessions(principal_actor* self, const caf::message& msg) {
+  for (auto& [resource, session] : self->state.sessions)
+    self->send(session, msg);
+}
+
+void session_gone(principal_actor* self, const std::string& resource) {
+  auto& st = self->state;
+  auto i = st.sessions.find(resource);
+  if (i == st.sessions.end())
+    return;
+  self->demonitor(i->second);
+  st.sessions.erase(i);
+  if (st.sessions.empty()) {
+    publish_transition(self, false);
+    schedule_idle(self);
+  }
+}
+
+// Hands `d` to every live session, or to the offline queue when there is
+// none; `Status` is push_status or direct_status, which share these names.
+template <class Response>
+caf::result<Response> deliver_or_queue(principal_actor* self, delivery d) {
+  auto& st = self->state;
+  using status = decltype(Response{}.status);
+  if (!st.exists)
+    return Response{status::NO_SUCH_ACCOUNT, 0};
+  if (!st.sessions.empty()) {
+    auto n = static_cast<std::uint32_t>(st.sessions.size());
+    to_sessions(self, caf::make_message(std::move(d)));
+    return Response{status::DELIVERED, n};
+  }
+  if (!st.cfg.offline)
+    return Response{status::QUEUE_FULL, 0};
+  auto rp = self->make_response_promise<Response>();
+  self->request(st.cfg.offline, caf::infinite, enqueue_atom::value, st.address, std::move(d))
+    .then(
+      [rp](int r) mutable {
+        rp.deliver(Response{r == 0   ? status::QUEUED
+                            : r == 1 ? status::QUEUE_FULL
+                                     : status::STORAGE_FAILURE,
+                            0});
+      },
+      [rp](caf::error&) mutable { rp.deliver(Response{status::STORAGE_FAILURE, 0}); });
+  return rp;
+}
+
+// What was stored while the account was offline goes out first, before
+// anything that arrives later: `await` holds every other message meanwhile.
+void drain_offline(principal_actor* self) {
+  auto& st = self->state;
+  if (!st.cfg.offline)
+    return;
+  self->request(st.cfg.offline, caf::infinite, drain_atom::value, st.address)
+    .await(
+      [self](std::vector<delivery>& stored, std::string& last_key) {
+        auto& st = self->state;
+        for (auto& d : stored)
+          to_sessions(self, caf::make_message(std::move(d)));
+        if (!last_key.empty() && !st.sessions.empty())
+          self->request(st.cfg.offline, caf::infinite, ack_atom::value, st.address, last_key)
+            .then([](bool) {});
+      },
+      [](caf::error&) {});
+}
+
+caf::behavior principal_fn(principal_actor* self, std::string address, principal_config cfg) {
+  auto& st = self->state;
+  st.address = std::move(address);
+  st.cfg = std::move(cfg);
+  // Activation epochs grow with wall-clock time, so an application can order
+  // transitions across passivations and restarts of the node.
+  st.epoch = static_cast<std::uint64_t>(now_ms());
+  self->request(st.cfg.accounts, caf::infinite, load_atom::value, st.address)
+    .await(
+      [self](account::principal_record& r) {
+        auto& st = self->state;
+        st.exists = !r.view.address.empty();
+        st.kind = r.view.kind;
+        st.peers.insert(r.peers.begin(), r.peers.end());
+        schedule_idle(self);
+      },
+      [self](caf::error&) { schedule_idle(self); });
+  // A node shutting down stops its router; its user/device actors go with it.
+  self->monitor(st.cfg.router);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    if (dm.source == self->state.cfg.router.address()) {
+      self->quit(dm.reason);
+      return;
+    }
+    for (auto& [resource, session] : self->state.sessions)
+      if (session.address() == dm.source) {
+        auto r = resource; // session_gone erases the entry
+        session_gone(self, r);
+        return;
+      }
+  });
+  return {
+    [self](open_atom, const std::string&, const std::string& resource,
+           const caf::actor& session) -> session_opened {
+      auto& st = self->state;
+      ++st.routed;
+      if (!st.exists)
+        return {};
+      auto i = st.sessions.find(resource);
+      if (i != st.sessions.end()) {
+        // RFC 6120 §7.7.2.2: the newer session of a resource replaces the older.
+        self->demonitor(i->second);
+        self->send(i->second, close_atom::value, std::string{"conflict"});
+        i->second = session;
+      } else {
+        st.sessions.emplace(resource, session);
+      }
+      self->monitor(session);
+      if (st.sessions.size() == 1) {
+        publish_transition(self, true);
+        drain_offline(self);
+      }
+      return {caf::actor_cast<caf::actor>(self), st.kind,
+              std::vector<std::string>(st.peers.begin(), st.peers.end())};
+    },
+    [self](close_atom, const std::string& resource) { session_gone(self, resource); },
+    [self](push_request& r) -> caf::result<push_response> {
+      ++self->state.routed;
+      return deliver_or_queue<push_response>(
+        self, delivery{delivery_kind::PUSH, std::move(r.application), std::move(r.payload), 0});
+    },
+    [self](direct_request& r) -> caf::result<direct_response> {
+      ++self->state.routed;
+      return deliver_or_queue<direct_response>(
+        self, delivery{delivery_kind::DIRECT, std::move(r.from), std::move(r.payload), 0});
+    },
+    [self](send_atom, direct_request& r) -> caf::result<direct_response> {
+      auto& st = self->state;
+      r.from = st.address;
+      auto verdict = authorize_direct(r.to, st.peers);
+      if (verdict != direct_status::DELIVERED)
+        return direct_response{verdict, 0};
+      return forward<direct_response>(self, st.cfg.router, std::move(r));
+    },
+    [self](presence_event& ev) {
+      ++self->state.routed;
+      to_sessions(self, caf::make_message(std::move(ev)));
+    },
+    [self](bound_atom a, const std::string& peer) {
+      ++self->state.routed;
+      self->state.peers.insert(peer);
+      to_sessions(self, caf::make_message(a, peer));
+    },
+    [self](unbound_atom a, const std::string& peer) {
+      ++self->state.routed;
+      self->state.peers.erase(peer);
+      to_sessions(self, caf::make_message(a, peer));
+    },
+    [self](gone_atom a) {
+      auto& st = self->state;
+      ++st.routed;
+      to_sessions(self, caf::make_message(a));
+      for (auto& [resource, session] : st.sessions)
+        self->demonitor(session);
+      st.sessions.clear();
+      publish_transition(self, false);
+      self->quit();
+    },
+    [self](idle_atom, std::uint64_t generation) {
+      auto& st = self->state;
+      if (generation != st.idle_generation || !st.sessions.empty())
+        return;
+      self->request(st.cfg.router, caf::infinite, passivate_atom::value, st.address, st.routed)
+        .then([self](bool stop) {
+          if (stop)
+            self->quit();
+          else if (self->state.sessions.empty())
+            schedule_idle(self);
+        });
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_principal(caf::actor_system& system, std::string address,
+                           principal_config config) {
+  return system.spawn(principal_fn, std::move(address), std::move(config));
+}
+
+} // namespace irsp::principal

@@ -1,0 +1,41 @@
+// ISO/IEC 14543-5-8 users and devices: one actor per account, owning its
+// sessions, its online/offline state and its bindings (DESIGN.md §2, §5).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+namespace irsp::principal {
+
+/// What a user/device actor is wired to.
+struct principal_config {
+  caf::actor router;    ///< where routed traffic comes from and goes to
+  caf::actor accounts;  ///< the account server: loads the account and its bindings
+  caf::actor offline;   ///< the offline queue; null: nothing is queued (cap 0)
+  /// How long an actor with no session waits before asking to passivate.
+  std::chrono::milliseconds idle_timeout{30000};
+};
+
+/// Spawns the actor of `address` (normalised). It loads its account and
+/// bindings before handling anything else, and answers for an account that
+/// does not exist with no-such-account.
+///
+/// Routed to it by the router (counted for safe passivation):
+/// - (open_atom, address, resource, caf::actor session) -> session_opened
+/// - push_request -> push_response; direct_request -> direct_response
+/// - presence_event (a bound peer's transition), forwarded to the sessions
+/// - (bound_atom | unbound_atom, peer), forwarded to the sessions
+/// - (gone_atom): the account was deleted; sessions get (gone_atom), it stops
+/// From its sessions:
+/// - (send_atom, direct_request): authorised against the bindings, then routed
+/// - (close_atom, resource); a session that dies is closed the same way
+/// To its sessions: delivery, presence_event, (bound_atom|unbound_atom, peer),
+/// (close_atom, reason) when replaced by a newer session of the same resource,
+/// (gone_atom).
+caf::actor spawn_principal(caf::actor_system& system, std::string address,
+                           principal_config config);
+
+} // namespace irsp::principal

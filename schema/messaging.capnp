@@ -1,0 +1,123 @@
+# IRSP §8.3–8.4 and the core protocol's user–device relationship: uploads,
+# notifications, pushes, application-to-application messages, bindings and
+# user <-> device messages, each with the status enum of its reply.
+# docs/protocol.md has one table per enum; keep the two in step.
+@0xb799d31642fe092c;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("irsp::schema");
+
+# §8.3.1 a user or device uploads a payload to an application (Table 5).
+struct Upload {
+  from @0 :Text;          # the uploading account
+  application @1 :Text;   # the application's name (echo for echo@apps.<domain>)
+  payload @2 :Data;
+}
+enum UploadStatus {
+  accepted @0;
+  noSuchApplication @1;
+  applicationBusy @2;     # the application's queue is full; retry later
+  rejected @3;            # the application refused this payload
+  payloadTooLarge @4;
+  notAllowed @5;          # the sender may not use this application
+  applicationFailure @6;  # the application failed while handling it
+}
+
+# §8.3.2 a device went online or offline; to subscribed applications and to
+# the device's bound users. (epoch, sequence) orders the transitions of one
+# device: epoch grows with each activation of the device's actor, sequence
+# with each transition within an epoch.
+struct DeviceStatus {
+  device @0 :Text;
+  online @1 :Bool;
+  epoch @2 :UInt64;
+  sequence @3 :UInt64;
+  atMs @4 :Int64;
+}
+
+# §8.3.3 an application pushes a payload to a user or device (Table 6).
+struct Push {
+  application @0 :Text;
+  to @1 :Text;
+  payload @2 :Data;
+}
+enum PushStatus {
+  delivered @0;           # handed to every live session of the recipient
+  queued @1;              # recipient offline: stored durably, delivered when it next connects
+  noSuchAccount @2;
+  notAllowed @3;
+  payloadTooLarge @4;
+  queueFull @5;           # recipient offline and its queue at its cap: not stored
+  storageFailure @6;      # recipient offline and the queue could not be written
+  noSuchApplication @7;   # the sending application is not registered
+}
+
+# §8.4 application to application in the same AS (Table 7).
+struct AppMessage {
+  from @0 :Text;
+  to @1 :Text;
+  payload @2 :Data;
+}
+enum AppMessageStatus {
+  delivered @0;
+  noSuchApplication @1;
+  applicationBusy @2;
+  rejected @3;
+  payloadTooLarge @4;
+  applicationFailure @5;
+}
+
+# Core protocol (ISO/IEC 14543-5-8): a user binds a device by presenting the
+# device's current verification code.
+struct Bind {
+  user @0 :Text;
+  device @1 :Text;
+  code @2 :Text;
+}
+enum BindStatus {
+  ok @0;
+  alreadyBound @1;
+  noSuchDevice @2;        # no account with that address, or it is a user
+  wrongCode @3;
+  notAUser @4;            # only users bind devices
+  tooManyAttempts @5;     # too many wrong codes lately for this user or device
+  storageFailure @6;
+}
+struct Unbind {
+  account @0 :Text;       # either side may unbind
+  peer @1 :Text;
+}
+enum UnbindStatus {
+  ok @0;
+  notBound @1;
+  storageFailure @2;
+}
+
+# User <-> device messages between bound accounts.
+struct DirectMessage {
+  from @0 :Text;
+  to @1 :Text;
+  payload @2 :Data;
+}
+enum DirectStatus {
+  delivered @0;
+  queued @1;
+  noSuchAccount @2;
+  notAllowed @3;          # the two accounts are not bound
+  payloadTooLarge @4;
+  queueFull @5;
+  storageFailure @6;
+}
+
+# What the offline queue stores for an account (XEP-0160 style).
+enum DeliveryKind {
+  push @0;
+  direct @1;
+}
+struct OfflineMessage {
+  kind @0 :DeliveryKind;
+  from @1 :Text;
+  payload @2 :Data;
+  storedMs @3 :Int64;
+  expiresMs @4 :Int64;
+}

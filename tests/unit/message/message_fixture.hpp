@@ -1,0 +1,154 @@
+// One node's message server in one actor system, with real RocksDB stores in
+// a temp dir and scoped actors as sessions: no sockets.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <caf/all.hpp>
+
+#include "actors/account/account_server.hpp"
+#include "actors/account/account_store.hpp"
+#include "actors/account/binding_store.hpp"
+#include "actors/account/messages.hpp"
+#include "actors/app/app_host.hpp"
+#include "actors/app/echo_app.hpp"
+#include "actors/app/last_seen_app.hpp"
+#include "actors/atoms.hpp"
+#include "actors/message/exchanges.hpp"
+#include "actors/message/router.hpp"
+#include "actors/offline/offline_queue.hpp"
+#include "actors/offline/offline_store.hpp"
+#include "failing_fs.hpp"
+#include "temp_dir.hpp"
+
+namespace irsp::test {
+
+using namespace std::chrono_literals;
+using namespace irsp::message;
+
+/// Fails the test if `self` receives nothing matching within 10 s.
+template <class... Fs>
+void expect(caf::scoped_actor& self, Fs... fs) {
+  self->receive(fs..., caf::after(std::chrono::seconds(10)) >> [] { FAIL("no message in 10 s"); });
+}
+
+/// Ask-and-wait for one reply.
+template <class Response, class... Ts>
+Response ask(caf::scoped_actor& self, const caf::actor& dest, Ts&&... xs) {
+  Response out{};
+  self->request(dest, std::chrono::seconds(10), std::forward<Ts>(xs)...)
+    .receive([&](Response& r) { out = std::move(r); },
+             [&](caf::error& e) { FAIL(self->system().render(e)); });
+  return out;
+}
+
+/// A node's worth of stores and actors; can be torn down and built again on
+/// the same directory to test what survives a restart.
+struct message_fixture {
+  temp_dir dir;
+  failing_env offline_faults;
+  account::store_options account_options;
+  offline::offline_options offline_opts;
+  std::chrono::milliseconds idle_timeout{30000};
+
+  std::shared_ptr<account::account_store> accounts;
+  std::shared_ptr<offline::offline_store> offline_store;
+  std::unique_ptr<caf::actor_system_config> cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor account_server, offline_queue, router;
+
+  message_fixture() {
+    account_options.path = dir / "accounts";
+    account_options.scram_iterations = 16;
+    offline_opts.path = dir / "offline";
+    offline_opts.max_per_account = 5;
+  }
+
+  ~message_fixture() { stop(); }
+
+  void start() {
+    std::string error;
+    accounts = account::account_store::open(account_options, error);
+    REQUIRE(accounts);
+    offline_store = offline_store_open(error);
+    REQUIRE(offline_store);
+    cfg = std::make_unique<caf::actor_system_config>();
+    sys = std::make_unique<caf::actor_system>(*cfg);
+    account_server = account::spawn_account_server(*sys, accounts, 2);
+    offline_queue = offline::spawn_offline_queue(*sys, offline_store);
+    router_config rc;
+    rc.domain = "localhost";
+    rc.accounts = account_server;
+    rc.offline = offline_queue;
+    rc.max_payload = 1024;
+    rc.idle_timeout = idle_timeout;
+    router = spawn_router(*sys, rc);
+  }
+
+  std::shared_ptr<offline::offline_store> offline_store_open(std::string& error) {
+    auto o = offline_opts;
+    return offline::offline_store::open(o, error);
+  }
+
+  void stop() {
+    if (!sys)
+      return;
+    for (auto& a : {router, offline_queue, account_server})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    for (auto& a : apps)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    apps.clear();
+    router = offline_queue = account_server = nullptr;
+    sys.reset();
+    cfg.reset();
+    offline_store.reset();
+    accounts.reset();
+  }
+
+  /// Registers and starts an application.
+  caf::actor add_app(const std::string& name, std::shared_ptr<application> handler,
+                     subscription s = {}) {
+    auto host = app::spawn_app_host(*sys, name, std::move(handler), router);
+    caf::scoped_actor self{*sys};
+    REQUIRE(ask<bool>(self, router, app_atom::value, name, host, std::move(s)));
+    apps.push_back(host);
+    return host;
+  }
+
+  std::string user(const std::string& name) {
+    account::register_request r;
+    r.name = name;
+    r.password = "long enough";
+    auto resp = accounts->register_account(r);
+    REQUIRE(resp.status == account::register_status::OK);
+    return resp.address;
+  }
+
+  /// Registers a device; returns {address, verification code}.
+  std::pair<std::string, std::string> device(const std::string& name) {
+    account::register_request r;
+    r.name = name;
+    r.kind = account::account_kind::DEVICE;
+    r.password = "long enough";
+    r.device = {"M", "Acme", "1"};
+    auto resp = accounts->register_account(r);
+    REQUIRE(resp.status == account::register_status::OK);
+    return {resp.address, resp.verification_code};
+  }
+
+  /// Opens a session of `address` for `session`; returns the reply.
+  session_opened open(caf::scoped_actor& session, const std::string& address,
+                      const std::string& resource = "r1") {
+    return ask<session_opened>(session, router, open_atom::value, address, resource,
+                               caf::actor_cast<caf::actor>(session));
+  }
+
+  bind_status bind(caf::scoped_actor& self, const std::string& user, const std::string& device,
+                   const std::string& code) {
+    return ask<bind_status>(self, router, account::bind_request{user, device, code});
+  }
+
+  std::vector<caf::actor> apps;
+};
+
+} // namespace irsp::test

@@ -1,0 +1,144 @@
+// Offline delivery (XEP-0160 style) across restarts, expiry, and the life of
+// user/device actors: passivation and reactivation.
+#include "message_fixture.hpp"
+
+using namespace irsp;
+using namespace irsp::test;
+
+namespace {
+
+struct silent_app : application {
+  app_reply on_upload(app_context&, const upload&) override { return app_reply::accept(); }
+};
+
+} // namespace
+
+TEST_CASE("an offline queue survives a node restart and drains in order") {
+  message_fixture f;
+  f.offline_opts.max_per_account = 100;
+  f.start();
+  f.add_app("news", std::make_shared<silent_app>());
+  auto tv = f.device("tv1").first;
+  {
+    caf::scoped_actor app{*f.sys};
+    for (int i = 0; i < 20; ++i)
+      REQUIRE(ask<push_response>(app, f.router, push_request{"news", tv, "item " + std::to_string(i)})
+                .status
+              == push_status::QUEUED);
+  }
+  f.stop();
+  f.start();
+  caf::scoped_actor session{*f.sys};
+  f.open(session, tv);
+  for (int i = 0; i < 20; ++i)
+    expect(session, [&](delivery& d) {
+      CHECK(d.payload == "item " + std::to_string(i));
+      CHECK(d.from == "news");
+      CHECK(d.stored_ms > 0);
+    });
+  // Live traffic comes after the backlog, and the backlog is gone once handed on.
+  f.add_app("news", std::make_shared<silent_app>());
+  CHECK(ask<push_response>(session, f.router, push_request{"news", tv, "live"}).status
+        == push_status::DELIVERED);
+  expect(session, [](delivery& d) {
+    CHECK(d.payload == "live");
+    CHECK(d.stored_ms == 0);
+  });
+  // The ack is written after the hand-over; a request to the same queue
+  // after it sees the queue empty.
+  int remaining = -1;
+  caf::scoped_actor probe{*f.sys};
+  probe->request(f.offline_queue, std::chrono::seconds(10), drain_atom::value, tv)
+    .receive([&](std::vector<delivery>& left, std::string&) { remaining = static_cast<int>(left.size()); },
+             [](caf::error&) { FAIL("drain failed"); });
+  CHECK(remaining == 0);
+}
+
+TEST_CASE("expired offline messages are not delivered") {
+  message_fixture f;
+  f.offline_opts.ttl_ms = 0; // expires the moment it is stored
+  f.start();
+  f.add_app("news", std::make_shared<silent_app>());
+  auto tv = f.device("tv1").first;
+  caf::scoped_actor self{*f.sys};
+  CHECK(ask<push_response>(self, f.router, push_request{"news", tv, "stale"}).status
+        == push_status::QUEUED);
+  caf::scoped_actor session{*f.sys};
+  f.open(session, tv);
+  // A live push reaches the session first: the stale one was dropped.
+  CHECK(ask<push_response>(self, f.router, push_request{"news", tv, "fresh"}).status
+        == push_status::DELIVERED);
+  expect(session, [](delivery& d) { CHECK(d.payload == "fresh"); });
+}
+
+TEST_CASE("offline store: cap, order and ack") {
+  temp_dir dir;
+  offline::offline_options o;
+  o.path = dir / "offline";
+  o.max_per_account = 3;
+  std::string error;
+  auto store = offline::offline_store::open(o, error);
+  REQUIRE(store);
+  for (int i = 0; i < 3; ++i)
+    CHECK(store->enqueue("a@x", {delivery_kind::PUSH, "app", std::to_string(i), 0})
+          == offline::enqueue_result::queued);
+  CHECK(store->enqueue("a@x", {delivery_kind::PUSH, "app", "3", 0}) == offline::enqueue_result::full);
+  CHECK(store->enqueue("ab@x", {delivery_kind::DIRECT, "u@x", "other", 0})
+        == offline::enqueue_result::queued);
+  auto first = store->peek("a@x");
+  REQUIRE(first.messages.size() == 3);
+  CHECK(first.messages[0].payload == "0");
+  CHECK(first.messages[2].payload == "2");
+  // Acknowledging up to the last key peeked empties this account's queue only.
+  REQUIRE(store->ack("a@x", first.last_key));
+  CHECK(store->size("a@x") == 0);
+  CHECK(store->size("ab@x") == 1);
+  CHECK_FALSE(store->ack("a@x", "q/other"));
+}
+
+TEST_CASE("an idle user/device actor passivates and comes back on demand") {
+  message_fixture f;
+  f.idle_timeout = std::chrono::milliseconds(20);
+  f.start();
+  f.add_app("news", std::make_shared<silent_app>());
+  auto tv = f.device("tv1").first;
+  caf::scoped_actor session{*f.sys};
+  auto first = f.open(session, tv).principal;
+  REQUIRE(first);
+  session->monitor(first);
+  session->send(first, close_atom::value, std::string{"r1"});
+  expect(session, [&](caf::down_msg& dm) { CHECK(dm.source == first.address()); });
+  // The next traffic activates a new actor, with a later epoch.
+  auto second = f.open(session, tv).principal;
+  REQUIRE(second);
+  CHECK(second != first);
+  CHECK(ask<push_response>(session, f.router, push_request{"news", tv, "hi"}).status
+        == push_status::DELIVERED);
+  expect(session, [](delivery& d) { CHECK(d.payload == "hi"); });
+}
+
+TEST_CASE("a session that dies is closed for it") {
+  message_fixture f;
+  f.start();
+  caf::scoped_actor observer{*f.sys};
+  auto tv = f.device("tv1").first;
+  caf::actor principal;
+  {
+    caf::scoped_actor short_lived{*f.sys};
+    principal = f.open(short_lived, tv).principal;
+  } // the scoped actor terminates here
+  f.add_app("news", std::make_shared<silent_app>());
+  // Once the device actor saw the session die, a push is queued, not delivered.
+  push_status status = push_status::DELIVERED;
+  for (int i = 0; i < 1000 && status == push_status::DELIVERED; ++i)
+    status = ask<push_response>(observer, f.router, push_request{"news", tv, "x"}).status;
+  CHECK(status == push_status::QUEUED);
+}
+
+TEST_CASE("sessions of an account that does not exist are refused") {
+  message_fixture f;
+  f.start();
+  caf::scoped_actor session{*f.sys};
+  CHECK_FALSE(f.open(session, "ghost@localhost").principal);
+  CHECK_FALSE(f.open(session, "ghost@elsewhere").principal);
+}
