@@ -60,6 +60,20 @@ int main(int argc, char** argv) {
   app.add_option("--scram-iterations", o.scram_iterations,
                  "PBKDF2 iterations for new credentials")
     ->capture_default_str()->check(CLI::Range(4096u, 10000000u));
+  app.add_option("--max-payload", o.max_payload, "largest upload/push/message payload (octets)")
+    ->capture_default_str()->check(CLI::Range(1u, 16u * 1024 * 1024));
+  app.add_option("--offline-max", o.offline_max_per_account,
+                 "messages kept per offline account; more are refused (queue-full)")
+    ->capture_default_str();
+  app.add_option("--offline-ttl", o.offline_ttl_seconds, "seconds an offline message is kept")
+    ->capture_default_str();
+  app.add_flag("--reset-unbinds", o.reset_unbinds,
+               "resetting a device's code also removes its bindings");
+  app.add_option("--idle-seconds", o.idle_seconds,
+                 "seconds an account's actor stays in memory with no session")
+    ->capture_default_str()->check(CLI::Range(1u, 86400u));
+  bool no_builtin_apps = false;
+  app.add_flag("--no-builtin-apps", no_builtin_apps, "do not start the echo and last-seen apps");
   app.fallthrough(); // subcommands accept the options above too
 
   irsp::cli::store_location where;
@@ -84,6 +98,7 @@ int main(int argc, char** argv) {
     return exit_code;
 
   o.open_registration = !closed;
+  o.builtin_apps = !no_builtin_apps;
   block_stop_signals();
   irsp::node n{o};
   if (!n.start()) {

@@ -8,6 +8,14 @@
 #include "actors/account/account_server.hpp"
 #include "actors/account/account_store.hpp"
 #include "actors/account/messages.hpp"
+#include "actors/app/app_host.hpp"
+#include "actors/app/echo_app.hpp"
+#include "actors/app/last_seen_app.hpp"
+#include "actors/atoms.hpp"
+#include "actors/message/exchanges.hpp"
+#include "actors/message/router.hpp"
+#include "actors/offline/offline_queue.hpp"
+#include "actors/offline/offline_store.hpp"
 #include "node/tls/self_signed.hpp"
 
 namespace irsp {
@@ -18,13 +26,17 @@ struct node::impl {
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::shared_ptr<account::account_store> accounts;
+  std::shared_ptr<offline::offline_store> offline_store;
   caf::actor account_server;
+  caf::actor offline_queue;
+  caf::actor router;
+  std::vector<caf::actor> apps;
 
-  template <class Response, class Request>
-  Response ask(caf::actor dest, Request req) {
+  template <class Response, class... Ts>
+  Response ask(const caf::actor& dest, Ts&&... xs) {
     caf::scoped_actor self{*sys};
     Response out{};
-    self->request(dest, caf::infinite, std::move(req))
+    self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
       .receive([&](Response& r) { out = std::move(r); }, [&](caf::error&) {});
     return out;
   }
@@ -56,9 +68,19 @@ bool node::start() {
   so.domain = o.domain;
   so.open_registration = o.open_registration;
   so.scram_iterations = o.scram_iterations;
+  so.reset_unbinds = o.reset_unbinds;
   d.accounts = account::account_store::open(so, d.error);
   if (!d.accounts)
     return false;
+  offline::offline_options oo;
+  oo.path = (fs::path(o.data_dir) / "offline").string();
+  oo.max_per_account = o.offline_max_per_account;
+  oo.ttl_ms = static_cast<std::int64_t>(o.offline_ttl_seconds) * 1000;
+  d.offline_store = offline::offline_store::open(oo, d.error);
+  if (!d.offline_store) {
+    d.accounts.reset();
+    return false;
+  }
   o.domain = d.accounts->options().domain;
   if (o.cert_file.empty())
     o.cert_file = (fs::path(o.data_dir) / "tls" / "cert.pem").string();
@@ -68,6 +90,7 @@ bool node::start() {
   if (!cert) {
     d.error = cert.error;
     d.accounts.reset();
+    d.offline_store.reset();
     return false;
   }
   d.cfg = std::make_unique<caf::actor_system_config>();
@@ -76,17 +99,61 @@ bool node::start() {
   d.sys = std::make_unique<caf::actor_system>(*d.cfg);
   d.account_server = account::spawn_account_server(*d.sys, d.accounts,
                                                    std::max(1u, o.account_workers));
+  d.offline_queue = offline::spawn_offline_queue(*d.sys, d.offline_store);
+  message::router_config rc;
+  rc.domain = o.domain;
+  rc.accounts = d.account_server;
+  rc.offline = d.offline_queue;
+  rc.max_payload = o.max_payload;
+  rc.idle_timeout = std::chrono::seconds(o.idle_seconds);
+  d.router = message::spawn_router(*d.sys, rc);
+  if (o.builtin_apps) {
+    add_application("echo", std::make_shared<app::echo_app>());
+    add_application("last-seen", std::make_shared<app::last_seen_app>(), {true, {}});
+  }
   return true;
+}
+
+bool node::add_application(const std::string& name, std::shared_ptr<application> handler,
+                           app_subscription subscription) {
+  auto& d = *impl_;
+  if (!d.sys)
+    return false;
+  auto host = app::spawn_app_host(*d.sys, name, std::move(handler), d.router);
+  auto registered = d.ask<bool>(d.router, app_atom::value, name, host,
+                                message::subscription{subscription.all_devices,
+                                                      std::move(subscription.devices)});
+  if (!registered) {
+    caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+    return false;
+  }
+  d.apps.push_back(host);
+  return true;
+}
+
+send_result node::push(const std::string& app, const std::string& to, const std::string& payload) {
+  auto& d = *impl_;
+  if (!d.sys)
+    return {false, "not-running", 0, {}};
+  auto r = d.ask<message::push_response>(d.router, message::push_request{app, to, payload});
+  return {r.status == message::push_status::DELIVERED || r.status == message::push_status::QUEUED,
+          message::status_name(r.status), r.sessions, {}};
 }
 
 void node::stop() {
   auto& d = *impl_;
   if (!d.sys)
     return;
-  caf::anon_send_exit(d.account_server, caf::exit_reason::user_shutdown);
-  d.account_server = nullptr;
+  for (auto& a : d.apps)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  d.apps.clear();
+  for (auto* a : {&d.router, &d.offline_queue, &d.account_server}) {
+    caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+    *a = nullptr;
+  }
   d.sys.reset(); // waits for every actor, detached workers included
   d.cfg.reset();
+  d.offline_store.reset();
   d.accounts.reset();
 }
 
@@ -128,7 +195,7 @@ account_result node::delete_account(const std::string& address) {
     out.status = "not-running";
     return out;
   }
-  auto resp = impl_->ask<account::delete_response>(impl_->account_server,
+  auto resp = impl_->ask<account::delete_response>(impl_->router,
                                                    account::delete_request{address, ""});
   out.ok = resp.status == account::delete_status::OK;
   out.status = account::status_name(resp.status);

@@ -4,6 +4,18 @@
 
 #include <iostream>
 
+// A hosting platform's own application: it counts uploads and answers each
+// with the count so far. Handlers run one at a time, so no lock is needed.
+class counter_app : public irsp::application {
+public:
+  irsp::app_reply on_upload(irsp::app_context&, const irsp::upload& u) override {
+    return irsp::app_reply::accept(u.from + " #" + std::to_string(++count_));
+  }
+
+private:
+  unsigned count_ = 0;
+};
+
 int main(int argc, char** argv) {
   irsp::node_options options;
   options.data_dir = argc > 1 ? argv[1] : "embedded-irsp-data";
@@ -30,6 +42,12 @@ int main(int argc, char** argv) {
   if (result.ok)
     std::cout << " as " << result.address << ", code " << result.verification_code;
   std::cout << "\n";
+
+  if (!node.add_application("counter", std::make_shared<counter_app>()))
+    std::cerr << "could not add the counter application\n";
+  // The device is offline, so a push is queued for it (status `queued`).
+  auto pushed = node.push("counter", "livingroom-tv@home.example", "hello from the host");
+  std::cout << "push to livingroom-tv: " << pushed.status << "\n";
 
   node.stop();
   std::cout << "node stopped\n";

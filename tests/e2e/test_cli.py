@@ -132,7 +132,9 @@ class NodeProgram(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         for option in ("--config", "--data-dir", "--domain", "--cert", "--key", "--c2s-address",
                        "--c2s-port", "--c2s-tls-port", "--closed-registration", "--threads",
-                       "--account-workers", "--scram-iterations", "account"):
+                       "--account-workers", "--scram-iterations", "--max-payload", "--offline-max",
+                       "--offline-ttl", "--reset-unbinds", "--idle-seconds", "--no-builtin-apps",
+                       "account"):
             self.assertIn(option, p.stdout)
 
     def test_bad_option_is_one_line_naming_it(self):
@@ -198,6 +200,7 @@ class NodeProgram(unittest.TestCase):
                                text=True, timeout=120)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("register livingroom-tv: ok as livingroom-tv@home.example", p.stdout)
+            self.assertIn("push to livingroom-tv: queued", p.stdout)
             self.assertIn("node stopped", p.stdout)
 
 

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "irsp/application.hpp"
+
 namespace irsp {
 
 /// Everything a node needs to start; the defaults make a one-node AS for
@@ -34,6 +36,19 @@ struct node_options {
   unsigned account_workers = 4;
   /// PBKDF2 iterations for new SCRAM credentials (RFC 7677: at least 4096).
   std::uint32_t scram_iterations = 4096;
+  /// Largest upload, push or message payload, in octets.
+  std::uint32_t max_payload = 64 * 1024;
+  /// Offline queue: messages kept per account (more are refused with
+  /// queue-full) and how long each is kept.
+  std::uint32_t offline_max_per_account = 100;
+  std::uint32_t offline_ttl_seconds = 7 * 24 * 3600;
+  /// Whether resetting a device's verification code also removes its
+  /// existing bindings (default: they survive).
+  bool reset_unbinds = false;
+  /// Seconds an account's actor stays in memory with no session.
+  std::uint32_t idle_seconds = 30;
+  /// Start the built-in applications `echo` and `last-seen`.
+  bool builtin_apps = true;
 };
 
 /// What an account operation through the node came to. `status` is the
@@ -87,6 +102,16 @@ public:
 
   /// Deletes an account as the operator (§8.2.3).
   account_result delete_account(const std::string& address);
+
+  /// Registers an application under `name` (reachable at name@apps.<domain>);
+  /// false if the node is not running or the name is taken. The node calls
+  /// the handler from its own threads, one call at a time.
+  bool add_application(const std::string& name, std::shared_ptr<application> handler,
+                       app_subscription subscription = {});
+
+  /// §8.3.3 pushes to a user or device as application `app` (which must be
+  /// registered); waits for and returns the status.
+  send_result push(const std::string& app, const std::string& to, const std::string& payload);
 
 private:
   struct impl;

@@ -1,0 +1,130 @@
+// RFC 6120 §3, XEP-0368: the client listeners.
+#include "node/xmpp/c2s_listener.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <unordered_set>
+
+#include "actors/account/credentials.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+namespace irsp::xmpp {
+
+namespace {
+
+struct listener_state {
+  std::shared_ptr<const c2s_config> cfg;
+  bool direct_tls = false;
+  std::unordered_set<caf::actor> connections;
+  bool stopping = false;
+
+  static inline const char* name = "irsp.c2s-listener";
+};
+
+using listener_actor = caf::io::stateful_broker<listener_state>;
+
+caf::behavior listener_fn(listener_actor* self, caf::io::doorman_ptr doorman,
+                          std::shared_ptr<const c2s_config> cfg, bool direct_tls) {
+  self->state.cfg = std::move(cfg);
+  self->state.direct_tls = direct_tls;
+  self->add_doorman(std::move(doorman));
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    st.connections.erase(caf::actor_cast<caf::actor>(dm.source));
+    if (st.stopping && st.connections.empty())
+      self->quit();
+  });
+  self->set_exit_handler([self](caf::exit_msg&) {
+    // Stop accepting, then let every stream end with system-shutdown.
+    auto& st = self->state;
+    st.stopping = true;
+    self->close_all();
+    if (st.connections.empty())
+      return self->quit();
+    for (const auto& c : st.connections)
+      self->send(c, c2s_shutdown_atom::value);
+  });
+  return {
+    [self](caf::io::new_connection_msg& msg) {
+      auto& st = self->state;
+      if (st.stopping)
+        return;
+      auto c = fork_c2s_connection(self, msg.handle, st.cfg, st.direct_tls);
+      self->monitor(c);
+      st.connections.insert(std::move(c));
+    },
+    [self](caf::io::acceptor_closed_msg&) {
+      // The listening socket failed; what was accepted carries on, and the
+      // listener goes with the last of it.
+      self->state.stopping = true;
+      if (self->state.connections.empty())
+        self->quit();
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_c2s_listener(caf::actor_system& system,
+                                             std::shared_ptr<const c2s_config> config,
+                                             const std::string& address, std::uint16_t& port,
+                                             bool direct_tls) {
+  auto& mm = system.middleman();
+  auto doorman = mm.backend().new_tcp_doorman(port, address.c_str(), true);
+  if (!doorman)
+    return doorman.error();
+  port = (*doorman)->port();
+  return mm.spawn_broker(listener_fn, std::move(*doorman), std::move(config), direct_tls);
+}
+
+caf::expected<c2s_listeners> start_c2s(caf::actor_system& system, c2s_config config,
+                                       const c2s_start_options& options) {
+  tls::server_options so;
+  so.cert_file = options.cert_file;
+  so.key_file = options.key_file;
+  so.alpn = {"xmpp-client"}; // XEP-0368
+  std::string error;
+  auto context = tls::server_context::create(so, error);
+  if (!context)
+    return caf::make_error(caf::sec::runtime_error, "c2s TLS: " + error);
+  config.tls = std::make_shared<const tls::server_context>(std::move(*context));
+  if (config.settings.fake_salt_key.empty()) {
+    // Secret and stable: the node's own private key, hashed.
+    std::ifstream in{options.key_file, std::ios::binary};
+    std::string pem{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+    config.settings.fake_salt_key =
+      account::scram_digest(account::scram_hash::sha256, "irsp fake salt key\n" + pem);
+  }
+  auto shared = std::make_shared<const c2s_config>(std::move(config));
+  c2s_listeners out;
+  out.port = options.port;
+  out.tls_port = options.tls_port;
+  auto plain = spawn_c2s_listener(system, shared, options.address, out.port, false);
+  if (!plain)
+    return caf::make_error(caf::sec::runtime_error,
+                           "cannot listen on " + options.address + ":"
+                             + std::to_string(options.port) + ": " + system.render(plain.error()));
+  auto direct = spawn_c2s_listener(system, shared, options.address, out.tls_port, true);
+  if (!direct) {
+    caf::anon_send_exit(*plain, caf::exit_reason::user_shutdown);
+    return caf::make_error(caf::sec::runtime_error,
+                           "cannot listen on " + options.address + ":"
+                             + std::to_string(options.tls_port) + ": "
+                             + system.render(direct.error()));
+  }
+  out.starttls = std::move(*plain);
+  out.direct_tls = std::move(*direct);
+  return out;
+}
+
+void stop_c2s(c2s_listeners& listeners) {
+  for (auto* l : {&listeners.starttls, &listeners.direct_tls})
+    if (*l) {
+      caf::anon_send_exit(*l, caf::exit_reason::user_shutdown);
+      *l = nullptr;
+    }
+}
+
+} // namespace irsp::xmpp
