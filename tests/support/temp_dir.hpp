@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace irsp::test {
@@ -26,11 +28,24 @@ public:
 
   /// The directory itself.
   const std::filesystem::path& path() const { return path_; }
-  /// A path inside it.
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+  /// A path inside it, as a string.
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string operator/(const std::string& name) const { return file(name); }
 
 private:
   std::filesystem::path path_;
 };
+
+/// The whole content of a file; empty when it cannot be read.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Replaces a file's content.
+inline void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
 
 } // namespace irsp::test

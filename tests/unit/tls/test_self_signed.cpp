@@ -13,9 +13,9 @@
 #include "temp_dir.hpp"
 
 using irsp::tls::ensure_certificate;
-using irsp::tls::test::read_file;
-using irsp::tls::test::temp_dir;
-using irsp::tls::test::write_file;
+using irsp::test::read_file;
+using irsp::test::temp_dir;
+using irsp::test::write_file;
 
 namespace {
 

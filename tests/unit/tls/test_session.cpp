@@ -18,8 +18,8 @@ using irsp::tls::ensure_certificate;
 using irsp::tls::server_context;
 using irsp::tls::server_options;
 using irsp::tls::session;
-using irsp::tls::test::temp_dir;
-using irsp::tls::test::write_file;
+using irsp::test::temp_dir;
+using irsp::test::write_file;
 
 namespace {
 
