@@ -394,7 +394,7 @@ TEST_CASE("a client 'y' flag is fine when no -PLUS was offered") {
   CHECK(std::holds_alternative<sasl_challenge>(resolve(server, server.step("y,,n=alice,r=abc"))));
 }
 
-TEST_CASE("-PLUS on a connection without binding data is invalid-mechanism") {
+TEST_CASE("SCRAM -PLUS on a connection without binding data is invalid-mechanism") {
   sasl_server server("SCRAM-SHA-256-PLUS", tls_config());
   CHECK(failure_of(server.step("p=tls-exporter,,n=alice,r=abc")).condition
         == sasl_condition::invalid_mechanism);
