@@ -24,6 +24,8 @@ using unbound_atom = caf::atom_constant<caf::atom("unbound")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 /// The account is gone: the user/device actor closes its sessions and stops.
 using gone_atom = caf::atom_constant<caf::atom("gone")>;
+/// Asks bound peers' actors to tell a new session whether they are online.
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
 /// Idle timer of a user/device actor.
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 /// An application registers with the router.

@@ -10,9 +10,25 @@
 
 namespace irsp::account {
 
+namespace {
+
+// Names made only of these are their own nodeprep form: case folding, NFKC
+// and the prohibited tables leave them as they are. Most names are like
+// this, and the router prepares a name for every message it routes.
+bool already_prepared(std::string_view name) {
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+} // namespace
+
 std::optional<std::string> prepare_localpart(std::string_view name) {
   if (name.empty() || name.size() > max_localpart_octets)
     return std::nullopt;
+  if (already_prepared(name))
+    return std::string(name);
   if (std::memchr(name.data(), '\0', name.size()) != nullptr)
     return std::nullopt;
   // nodeprep can grow the string (case folding, NFKC); leave it room.

@@ -172,6 +172,17 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         for (const auto& peer : ev.bound)
           notify_if_active(self, peer, msg);
       },
+      [self](probe_atom a, const std::string& requester, const std::vector<std::string>& peers) {
+        auto msg = caf::make_message(a, requester);
+        for (const auto& peer : peers)
+          notify_if_active(self, peer, msg); // inactive peers are offline: nothing to tell
+      },
+      [self](probe_atom, const presence_event& answer) {
+        // Not a transition: only for the peer that asked, never for applications.
+        auto msg = caf::make_message(answer);
+        for (const auto& peer : answer.bound)
+          notify_if_active(self, peer, msg);
+      },
       [self](account::bind_request& r) -> caf::result<bind_status> {
         auto& st = self->state;
         auto rp = self->make_response_promise<bind_status>();

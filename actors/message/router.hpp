@@ -30,6 +30,9 @@ struct router_config {
 /// - direct_request -> direct_response  (already authorised by the sender's actor)
 /// - presence_event: to subscribed applications (devices only, §8.3.2) and
 ///   to the bound peers that are active
+/// - (probe_atom, requester, std::vector<std::string> peers): asks the active
+///   peers for their presence; (probe_atom, presence_event): an answer, to the
+///   requester only (ev.bound) and not to applications
 /// - bind_request -> bind_status; unbind_request -> unbind_status
 /// - modify_request, reset_code_request, delete_request: to the account
 ///   server, keeping live actors' bindings in step

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <map>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "actors/account/messages.hpp"
@@ -34,11 +35,19 @@ struct principal_state {
   account_kind kind = account_kind::USER;
   std::map<std::string, caf::actor> sessions; // resource -> session
   std::unordered_set<std::string> peers;
+  // The newest presence known of each bound peer: sessions get each peer
+  // transition once, in (epoch, sequence) order, and new sessions start from it.
+  std::unordered_map<std::string, presence_event> peer_presence;
+  bool probed = false;
   bool online = false;
   std::uint64_t epoch = 0;
   std::uint64_t sequence = 0;
+  std::int64_t transition_ms = 0;
   std::uint64_t routed = 0;   // messages the router sent us; see passivation
-  std::uint64_t idle_generation = 0;
+  // One idle timer at a time: a flapping device must not fill the clock
+  // with a timer per disconnect.
+  bool idle_timer_pending = false;
+  std::chrono::steady_clock::time_point idle_since;
 
   static inline const char* name = "irsp.principal";
 };
@@ -50,20 +59,32 @@ void publish_transition(principal_actor* self, bool online) {
   if (st.online == online)
     return; // never the same state twice in a row
   st.online = online;
+  st.transition_ms = now_ms();
   presence_event ev;
   ev.address = st.address;
   ev.kind = st.kind;
   ev.online = online;
   ev.epoch = st.epoch;
   ev.sequence = ++st.sequence;
-  ev.at_ms = now_ms();
+  ev.at_ms = st.transition_ms;
   ev.bound.assign(st.peers.begin(), st.peers.end());
   self->send(st.cfg.router, std::move(ev));
 }
 
 void schedule_idle(principal_actor* self) {
   auto& st = self->state;
-  self->delayed_send(self, st.cfg.idle_timeout, idle_atom::value, ++st.idle_generation);
+  st.idle_since = std::chrono::steady_clock::now();
+  if (st.idle_timer_pending)
+    return;
+  st.idle_timer_pending = true;
+  self->delayed_send(self, st.cfg.idle_timeout, idle_atom::value);
+}
+
+// Asks the actors of `peers` for their presence; the online ones answer
+// through the router like a transition.
+void probe_peers(principal_actor* self, std::vector<std::string> peers) {
+  if (!peers.empty())
+    self->send(self->state.cfg.router, probe_atom::value, self->state.address, std::move(peers));
 }
 
 void to_sessions(principal_actor* self, const caf::message& msg) {
@@ -179,12 +200,17 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
         st.sessions.emplace(resource, session);
       }
       self->monitor(session);
+      std::vector<std::string> peers(st.peers.begin(), st.peers.end());
+      for (auto& [peer, ev] : st.peer_presence)
+        if (ev.online)
+          self->send(session, ev);
+      if (!std::exchange(st.probed, true))
+        probe_peers(self, peers);
       if (st.sessions.size() == 1) {
         publish_transition(self, true);
         drain_offline(self);
       }
-      return {caf::actor_cast<caf::actor>(self), st.kind,
-              std::vector<std::string>(st.peers.begin(), st.peers.end())};
+      return {caf::actor_cast<caf::actor>(self), st.kind, std::move(peers)};
     },
     [self](close_atom, const std::string& resource) { session_gone(self, resource); },
     [self](push_request& r) -> caf::result<push_response> {
@@ -206,17 +232,37 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       return forward<direct_response>(self, st.cfg.router, std::move(r));
     },
     [self](presence_event& ev) {
-      ++self->state.routed;
+      auto& st = self->state;
+      ++st.routed;
+      if (st.peers.count(ev.address) == 0)
+        return;
+      auto known = st.peer_presence.find(ev.address);
+      if (known != st.peer_presence.end()
+          && std::tie(known->second.epoch, known->second.sequence)
+               >= std::tie(ev.epoch, ev.sequence))
+        return; // a restatement or older news
+      ev.bound.clear();
+      st.peer_presence[ev.address] = ev;
       to_sessions(self, caf::make_message(std::move(ev)));
     },
     [self](bound_atom a, const std::string& peer) {
       ++self->state.routed;
       self->state.peers.insert(peer);
       to_sessions(self, caf::make_message(a, peer));
+      probe_peers(self, {peer});
+    },
+    [self](probe_atom a, const std::string& requester) {
+      auto& st = self->state;
+      ++st.routed;
+      if (st.online && st.peers.count(requester) != 0)
+        self->send(st.cfg.router, a,
+                   presence_event{st.address, st.kind, true, st.epoch, st.sequence,
+                                  st.transition_ms, {requester}});
     },
     [self](unbound_atom a, const std::string& peer) {
       ++self->state.routed;
       self->state.peers.erase(peer);
+      self->state.peer_presence.erase(peer);
       to_sessions(self, caf::make_message(a, peer));
     },
     [self](gone_atom a) {
@@ -229,10 +275,17 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       publish_transition(self, false);
       self->quit();
     },
-    [self](idle_atom, std::uint64_t generation) {
+    [self](idle_atom) {
       auto& st = self->state;
-      if (generation != st.idle_generation || !st.sessions.empty())
+      st.idle_timer_pending = false;
+      if (!st.sessions.empty())
         return;
+      auto idle_for = std::chrono::steady_clock::now() - st.idle_since;
+      if (idle_for < st.cfg.idle_timeout) {
+        st.idle_timer_pending = true;
+        self->delayed_send(self, st.cfg.idle_timeout - idle_for, idle_atom::value);
+        return;
+      }
       self->request(st.cfg.router, caf::infinite, passivate_atom::value, st.address, st.routed)
         .then([self](bool stop) {
           if (stop)

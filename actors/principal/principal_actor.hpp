@@ -28,11 +28,17 @@ struct principal_config {
 /// - push_request -> push_response; direct_request -> direct_response
 /// - presence_event (a bound peer's transition), forwarded to the sessions
 /// - (bound_atom | unbound_atom, peer), forwarded to the sessions
+/// - (probe_atom, requester): if online, answers the requester (a bound
+///   peer) with its current presence_event, through the router
+/// - presence_event (a bound peer's, transition or probe answer): kept as the
+///   newest known state of that peer and forwarded unless older than it
 /// - (gone_atom): the account was deleted; sessions get (gone_atom), it stops
 /// From its sessions:
 /// - (send_atom, direct_request): authorised against the bindings, then routed
 /// - (close_atom, resource); a session that dies is closed the same way
-/// To its sessions: delivery, presence_event, (bound_atom|unbound_atom, peer),
+/// On its first session (and each new binding) it probes its peers; every
+/// new session gets the online peers it knows. To its sessions: delivery,
+/// presence_event, (bound_atom|unbound_atom, peer),
 /// (close_atom, reason) when replaced by a newer session of the same resource,
 /// (gone_atom).
 caf::actor spawn_principal(caf::actor_system& system, std::string address,

@@ -275,11 +275,56 @@ TEST_CASE("deleting an account ends its sessions and unbinds its peers") {
   CHECK(r.unbound == std::vector<std::string>{alice});
   expect(device_session, [](bound_atom, const std::string&) {});
   expect(device_session, [](gone_atom) {});
-  // Alice learns both: the binding went, and the device went offline.
-  bool unbound = false, offline = false;
-  while (!(unbound && offline))
-    expect(user_session, [&](unbound_atom, const std::string& p) { unbound = p == tv; },
-           [&](presence_event& ev) { offline = !ev.online && ev.address == tv; });
+  // Alice learns that the binding went; the device's last transition (offline)
+  // is no longer hers to see. This push comes after anything routed before it.
+  expect(user_session, [&](unbound_atom, const std::string& p) { CHECK(p == tv); });
+  CHECK(ask<push_response>(user_session, f.router, push_request{"echo", alice, "next"}).status
+        == push_status::DELIVERED);
+  expect(user_session, [](delivery& d) { CHECK(d.payload == "next"); });
+  for (bool more = true; more;)
+    user_session->receive([&](presence_event& ev) { CHECK(ev.online); }, // the probe answer at bind
+                          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
   CHECK(ask<push_response>(user_session, f.router, push_request{"echo", tv, "x"}).status
         == push_status::NO_SUCH_ACCOUNT);
+}
+
+TEST_CASE("a session learns which of its bound peers are online when it starts") {
+  message_fixture f;
+  f.start();
+  auto alice = f.user("alice");
+  auto [tv, code] = f.device("tv1");
+  auto [cam, cam_code] = f.device("cam");
+  {
+    caf::scoped_actor self{*f.sys};
+    REQUIRE(f.bind(self, alice, tv, code) == bind_status::OK);
+    REQUIRE(f.bind(self, alice, cam, cam_code) == bind_status::OK);
+  }
+  caf::scoped_actor tv_session{*f.sys};
+  f.open(tv_session, tv); // online; the camera stays offline
+  caf::scoped_actor alice_session{*f.sys};
+  f.open(alice_session, alice);
+  expect(alice_session, [&](presence_event& ev) {
+    CHECK(ev.address == tv);
+    CHECK(ev.online);
+    CHECK(ev.sequence == 1);
+  });
+  // Nothing about the offline camera: the next thing is this push.
+  f.add_app("news", std::make_shared<app::echo_app>());
+  ask<push_response>(alice_session, f.router, push_request{"news", alice, "after"});
+  expect(alice_session, [](delivery& d) { CHECK(d.payload == "after"); });
+}
+
+TEST_CASE("binding an online device tells the user's sessions it is online") {
+  message_fixture f;
+  f.start();
+  auto alice = f.user("alice");
+  auto [tv, code] = f.device("tv1");
+  caf::scoped_actor tv_session{*f.sys}, alice_session{*f.sys};
+  f.open(tv_session, tv);
+  f.open(alice_session, alice);
+  REQUIRE(f.bind(alice_session, alice, tv, code) == bind_status::OK);
+  bool bound = false, online = false;
+  while (!(bound && online))
+    expect(alice_session, [&](bound_atom, const std::string& p) { bound = p == tv; },
+           [&](presence_event& ev) { online = ev.address == tv && ev.online; });
 }
