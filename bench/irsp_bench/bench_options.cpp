@@ -1,0 +1,162 @@
+#include "bench/irsp_bench/bench_options.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <map>
+
+#include <CLI/CLI.hpp>
+
+namespace irsp::bench {
+
+const char* to_string(scenario_kind kind) noexcept {
+  switch (kind) {
+    case scenario_kind::connect:
+      return "connect";
+    case scenario_kind::echo:
+      return "echo";
+    case scenario_kind::message:
+      return "message";
+  }
+  return "?";
+}
+
+bool loopback_target(const std::string& host, std::string& resolved) {
+  // No name resolution: a resolver could hand back any address, and this
+  // tool must never send load anywhere but this machine.
+  if (host == "localhost") {
+    resolved = "127.0.0.1";
+    return true;
+  }
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    resolved = host;
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    resolved = host;
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  return false;
+}
+
+std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code) {
+  bench_options opt;
+  CLI::App app{
+    "irsp-bench: XMPP client-to-server load generator for any XMPP server on this machine.\n"
+    "Logs in --users accounts over real TCP + TLS (STARTTLS or direct TLS), SASL SCRAM-SHA-256\n"
+    "(SCRAM-SHA-1, then PLAIN over TLS as fallbacks), resource binding and initial presence,\n"
+    "then runs a scenario and reports rates, latency percentiles and, with --server-pid, the\n"
+    "server's memory per connection and CPU time.\n"
+    "Targets only loopback addresses (127.0.0.0/8, ::1). Server certificates are NOT verified\n"
+    "(self-signed certificates are accepted): this is a local benchmark, not a client to trust."};
+  app.get_formatter()->column_width(34);
+
+  app.add_option("--host", opt.host, "server address: 127.0.0.0/8, ::1 or localhost")
+      ->capture_default_str();
+  app.add_option("--port", opt.port, "server port")->capture_default_str();
+  app.add_option("--domain", opt.domain, "XMPP domain of the accounts")->capture_default_str();
+  app.add_option("--users", opt.users, "connections, one account each (account i is PREFIX+i)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 9000));
+  app.add_option("--prefix", opt.prefix, "account name prefix")->capture_default_str();
+  app.add_option("--password", opt.password, "password of every account")->capture_default_str();
+  auto* direct = app.add_flag("--direct-tls", opt.direct_tls,
+                              "TLS from the first byte (XEP-0368, port 5223 style)");
+  bool starttls = false;
+  app.add_flag("--starttls", starttls, "STARTTLS on a plain port (the default)")->excludes(direct);
+  app.add_flag("--register", opt.register_first,
+               "XEP-0077 in-band registration before login (an existing account counts as success)");
+  app.add_option("--ramp", opt.ramp, "new connections per second")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 100000.0));
+  app.add_option("--duration", opt.duration,
+                 "seconds to hold the sessions (connect) or to send (echo, message)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--warmup", opt.warmup, "seconds of traffic at the start not counted")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 600.0));
+  std::string scenario = "connect";
+  app.add_option("--scenario", scenario,
+                 "connect: log in and hold; echo: IRSP upload to echo@apps.DOMAIN and its push "
+                 "back (IRSP only); message: chat message to one's own bare JID (any server)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"connect", "echo", "message"}));
+  app.add_option("--rate", opt.rate,
+                 "messages per second per connection; 0 = closed loop (one round trip in flight)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10000.0));
+  app.add_option("--payload", opt.payload_bytes, "bytes of body / upload payload")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60000));
+  std::string mechanism = "best";
+  app.add_option("--mechanism", mechanism,
+                 "SASL: best (SCRAM-SHA-256 > SCRAM-SHA-1 > PLAIN), SCRAM-SHA-256, SCRAM-SHA-1 or PLAIN")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"best", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}));
+  app.add_option("--login-timeout", opt.login_timeout, "seconds from TCP connect to bound session")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 600.0));
+  app.add_option("--reply-timeout", opt.reply_timeout, "seconds before a round trip counts as lost")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 600.0));
+  app.add_option("--threads", opt.threads, "event-loop threads (1 or 2)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2));
+  app.add_option("--server-pid", opt.server_pid,
+                 "server process to sample: VmRSS before/after connecting (memory per connection) "
+                 "and CPU time per phase, from /proc/PID");
+  app.add_option("--label", opt.label, "name of the server under test, copied into the report");
+  app.add_flag("--json", opt.json, "print one JSON object instead of the text report");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  const std::map<std::string, scenario_kind> scenarios{{"connect", scenario_kind::connect},
+                                                       {"echo", scenario_kind::echo},
+                                                       {"message", scenario_kind::message}};
+  opt.scenario = scenarios.at(scenario);
+  const std::map<std::string, sasl_choice> mechanisms{{"best", sasl_choice::best},
+                                                      {"SCRAM-SHA-256", sasl_choice::scram_sha_256},
+                                                      {"SCRAM-SHA-1", sasl_choice::scram_sha_1},
+                                                      {"PLAIN", sasl_choice::plain}};
+  opt.mechanism = mechanisms.at(mechanism);
+  std::string resolved;
+  if (!loopback_target(opt.host, resolved)) {
+    std::fprintf(stderr,
+                 "irsp-bench: refusing --host %s: only loopback targets (127.0.0.0/8, ::1, "
+                 "localhost) may be loaded\n",
+                 opt.host.c_str());
+    exit_code = 2;
+    return std::nullopt;
+  }
+  opt.host = resolved;
+  // The domain goes into the stream header and every JID as it is.
+  if (opt.domain.empty()
+      || opt.domain.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+             != std::string::npos) {
+    std::fprintf(stderr, "irsp-bench: --domain must be a plain DNS name\n");
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (opt.prefix.empty()
+      || opt.prefix.find_first_of("\"&'/:<>@ \t\r\n") != std::string::npos) {
+    std::fprintf(stderr, "irsp-bench: --prefix must be a non-empty XMPP localpart\n");
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (opt.warmup >= opt.duration && opt.scenario != scenario_kind::connect) {
+    std::fprintf(stderr, "irsp-bench: --warmup must be shorter than --duration\n");
+    exit_code = 2;
+    return std::nullopt;
+  }
+  exit_code = 0;
+  return opt;
+}
+
+} // namespace irsp::bench
