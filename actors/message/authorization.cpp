@@ -3,9 +3,10 @@
 
 namespace irsp::message {
 
-direct_status authorize_direct(const std::string& to,
+direct_status authorize_direct(const std::string& from, const std::string& to,
                                const std::unordered_set<std::string>& peers) {
-  return peers.count(to) != 0 ? direct_status::DELIVERED : direct_status::NOT_ALLOWED;
+  return to == from || peers.count(to) != 0 ? direct_status::DELIVERED
+                                            : direct_status::NOT_ALLOWED;
 }
 
 bool may_upload(const std::string& from, const std::string& apps_domain) {

@@ -226,7 +226,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
     [self](send_atom, direct_request& r) -> caf::result<direct_response> {
       auto& st = self->state;
       r.from = st.address;
-      auto verdict = authorize_direct(r.to, st.peers);
+      auto verdict = authorize_direct(st.address, r.to, st.peers);
       if (verdict != direct_status::DELIVERED)
         return direct_response{verdict, 0};
       return forward<direct_response>(self, st.cfg.router, std::move(r));

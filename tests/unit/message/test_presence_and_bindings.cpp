@@ -242,6 +242,22 @@ TEST_CASE("user<->device messages need a binding, both ways") {
   CHECK(send(user_session, user_actor, tv).status == direct_status::NOT_ALLOWED);
 }
 
+TEST_CASE("an account may message its own sessions") {
+  message_fixture f;
+  f.start();
+  auto alice = f.user("alice");
+  caf::scoped_actor phone{*f.sys}, laptop{*f.sys};
+  auto actor = f.open(phone, alice, "phone").principal;
+  f.open(laptop, alice, "laptop");
+  auto r = ask<direct_response>(phone, actor, send_atom::value, direct_request{"", alice, "note"});
+  CHECK(r.status == direct_status::DELIVERED);
+  CHECK(r.sessions == 2);
+  expect(laptop, [&](delivery& d) {
+    CHECK(d.from == alice);
+    CHECK(d.payload == "note");
+  });
+}
+
 TEST_CASE("a message to a bound device that is offline is queued") {
   message_fixture f;
   f.start();
