@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto& in_force = n.options();
+  std::cerr << "irsp-node: xmpp clients on " << in_force.c2s_address << ":" << in_force.c2s_port
+            << " (STARTTLS) and " << in_force.c2s_address << ":" << in_force.c2s_tls_port
+            << " (direct TLS)\n";
   std::cerr << "irsp-node: running for domain " << in_force.domain << ", data in "
             << in_force.data_dir << ", certificate " << in_force.cert_file << "\n";
   int sig = wait_for_stop_signal();

@@ -2,6 +2,7 @@
 #include "irsp/node.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include <filesystem>
 
@@ -17,6 +18,7 @@
 #include "actors/offline/offline_queue.hpp"
 #include "actors/offline/offline_store.hpp"
 #include "node/tls/self_signed.hpp"
+#include "node/xmpp/c2s_listener.hpp"
 
 namespace irsp {
 
@@ -31,6 +33,7 @@ struct node::impl {
   caf::actor offline_queue;
   caf::actor router;
   std::vector<caf::actor> apps;
+  xmpp::c2s_listeners c2s;
 
   template <class Response, class... Ts>
   Response ask(const caf::actor& dest, Ts&&... xs) {
@@ -39,6 +42,32 @@ struct node::impl {
     self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
       .receive([&](Response& r) { out = std::move(r); }, [&](caf::error&) {});
     return out;
+  }
+
+  // RFC 6120 client listeners (STARTTLS and direct TLS) over the router.
+  bool start_c2s() {
+    auto& o = options;
+    xmpp::c2s_config c;
+    c.settings.domain = o.domain;
+    c.settings.throttle = std::make_shared<xmpp::auth_throttle>();
+    c.settings.fake_iterations = o.scram_iterations;
+    c.router = router;
+    c.accounts = account_server;
+    c.offline = offline_queue;
+    xmpp::c2s_start_options so;
+    so.address = o.c2s_address;
+    so.port = o.c2s_port;
+    so.tls_port = o.c2s_tls_port;
+    so.cert_file = o.cert_file;
+    so.key_file = o.key_file;
+    auto listeners = xmpp::start_c2s(*sys, std::move(c), so, error);
+    if (!listeners)
+      return false;
+    c2s = std::move(*listeners);
+    // Port 0 asked for any free port: report the ones the listeners got.
+    o.c2s_port = c2s.port;
+    o.c2s_tls_port = c2s.tls_port;
+    return true;
   }
 };
 
@@ -94,6 +123,7 @@ bool node::start() {
     return false;
   }
   d.cfg = std::make_unique<caf::actor_system_config>();
+  d.cfg->load<caf::io::middleman>(); // the XMPP listeners are CAF brokers
   if (o.threads > 0)
     d.cfg->set("scheduler.max-threads", static_cast<size_t>(o.threads));
   d.sys = std::make_unique<caf::actor_system>(*d.cfg);
@@ -106,10 +136,17 @@ bool node::start() {
   rc.offline = d.offline_queue;
   rc.max_payload = o.max_payload;
   rc.idle_timeout = std::chrono::seconds(o.idle_seconds);
-  d.router = message::spawn_router(*d.sys, rc);
+  // Moved: a handle left in this scope would keep the account server and
+  // the offline queue alive, and the stop() below (c2s failed) would wait
+  // for them for ever.
+  d.router = message::spawn_router(*d.sys, std::move(rc));
   if (o.builtin_apps) {
     add_application("echo", std::make_shared<app::echo_app>());
     add_application("last-seen", std::make_shared<app::last_seen_app>(), {true, {}});
+  }
+  if (!d.start_c2s()) {
+    stop();
+    return false;
   }
   return true;
 }
@@ -144,6 +181,7 @@ void node::stop() {
   auto& d = *impl_;
   if (!d.sys)
     return;
+  xmpp::stop_c2s(*d.sys, d.c2s); // first, so sessions end with system-shutdown
   for (auto& a : d.apps)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   d.apps.clear();

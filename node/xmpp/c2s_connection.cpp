@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/account/credentials.hpp"
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
 #include "actors/message/exchanges.hpp"
@@ -22,6 +23,13 @@ namespace irsp::xmpp {
 namespace {
 
 using bind_timeout_atom = caf::atom_constant<caf::atom("c2sbindto")>;
+// XEP-0198 resumption between connection actors: the successor asks the
+// holder for the session; the holder says when the user/device actor has
+// switched to the successor; a timer ends a session nobody resumed.
+using sm_takeover_atom = caf::atom_constant<caf::atom("smtakeover")>;
+using sm_done_atom = caf::atom_constant<caf::atom("smdone")>;
+using sm_expire_atom = caf::atom_constant<caf::atom("smexpire")>;
+using sm_forward_atom = caf::atom_constant<caf::atom("smforward")>;
 
 // Which actor answers which request, and with what.
 template <class Request>
@@ -82,6 +90,17 @@ std::string log_line(const std::string& peer, std::string_view condition,
   return out;
 }
 
+// A resumption id: 128 random bits, hex.
+std::string hex_id() {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : account::random_bytes(16)) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
 void default_log(const std::string& line) {
   // One fwrite on unbuffered stderr: one write(2), so lines of concurrent
   // connections do not interleave.
@@ -89,6 +108,24 @@ void default_log(const std::string& line) {
 }
 
 } // namespace
+
+void c2s_resumables::put(const std::string& id, const caf::actor_addr& holder) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  by_id_[id] = holder;
+}
+
+caf::actor c2s_resumables::find(const std::string& id) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto i = by_id_.find(id);
+  return i == by_id_.end() ? caf::actor{} : caf::actor_cast<caf::actor>(i->second);
+}
+
+void c2s_resumables::erase(const std::string& id, const caf::actor_addr& holder) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto i = by_id_.find(id);
+  if (i != by_id_.end() && i->second == holder)
+    by_id_.erase(i);
+}
 
 struct c2s_connection_state {
   std::shared_ptr<const c2s_config> cfg;
@@ -103,6 +140,12 @@ struct c2s_connection_state {
   bool closed = false;
   std::vector<c2s_action> actions; // scratch, kept to avoid reallocation
   std::string scratch;             // TLS plaintext in / ciphertext out
+  // XEP-0198 (the module is owned by the stream).
+  stream_management* sm = nullptr;
+  bool detached = false;  // the connection dropped; the session waits to be resumed
+  caf::actor successor;   // took the session over: what arrives goes there
+  caf::actor predecessor; // handing the session over: its messages come first
+  std::vector<std::function<void()>> held; // the principal's, until predecessor is done
 
   static inline const char* name = "irsp.c2s";
 };
@@ -138,10 +181,34 @@ void set_socket_options(self_ptr self) {
   auto ms = static_cast<unsigned>(self->state.cfg->tcp_user_timeout.count());
   if (ms > 0)
     ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+  // A peer that vanished while idle is found by keepalive probes, so its
+  // session does not stay online for ever (probing is bounded by the user
+  // timeout above).
+  int on = 1;
+  int idle = static_cast<int>(self->state.cfg->keepalive_idle.count());
+  int interval = 30;
+  if (idle > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  }
+}
+
+// The session ends for good: what the client never acknowledged waits in
+// the offline queue for its next session, as if it had been offline.
+void store_unacknowledged(self_ptr self) {
+  auto& st = self->state;
+  if (!st.sm || st.successor || !st.cfg->offline || st.stream->address().empty())
+    return;
+  for (auto& d : st.sm->take_undelivered())
+    self->send(st.cfg->offline, enqueue_atom::value, st.stream->address(), std::move(d));
 }
 
 void quit(self_ptr self) {
   auto& st = self->state;
+  store_unacknowledged(self);
+  if (st.sm && !st.sm->id().empty())
+    st.cfg->resumables->erase(st.sm->id(), self->address());
   if (!st.closed) {
     st.closed = true;
     self->close(st.hdl); // sends what is queued, then FIN
@@ -281,9 +348,16 @@ void open_session(self_ptr self, const c2s_open& o) {
 // Carries out what the stream asked for, in order, then sends.
 void run_actions(self_ptr self) {
   auto& st = self->state;
-  if (st.closed)
-    return;
   st.stream->take_actions(st.actions);
+  if (st.closed) {
+    // Detached (waiting for resumption) or closing: nothing can go out, and
+    // the stream ending ends the session.
+    for (auto& a : st.actions)
+      if (std::holds_alternative<c2s_close>(a))
+        return quit(self);
+    st.actions.clear();
+    return;
+  }
   bool close = false;
   for (auto& a : st.actions) {
     if (auto* w = std::get_if<c2s_write>(&a)) {
@@ -317,6 +391,131 @@ void run_actions(self_ptr self) {
   else if (!wait && st.paused)
     self->trigger(st.hdl);
   st.paused = wait;
+}
+
+// -- XEP-0198: detaching, handing over, taking over ------------------------------
+
+// The connection dropped: a session the client may resume stays, holding
+// what arrives for it, until resumed or expired. True if it stays.
+bool detach(self_ptr self) {
+  auto& st = self->state;
+  if (!st.sm || !st.sm->resumable() || !st.stream->bound() || st.stream->finished()
+      || st.successor)
+    return false;
+  st.closed = true;
+  st.detached = true;
+  self->delayed_send(self, st.cfg->sm.resume_timeout, sm_expire_atom::value);
+  return true;
+}
+
+// Messages for the session: passed on to a successor; held back while a
+// predecessor is still passing on what the user/device actor sent it, so
+// that order is kept; otherwise `apply`.
+template <class... Ts>
+void to_session(self_ptr self, std::function<void()> apply, const Ts&... xs) {
+  auto& st = self->state;
+  if (st.successor) {
+    self->send(st.successor, xs...);
+    return;
+  }
+  if (st.predecessor
+      && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.predecessor)) {
+    st.held.push_back(std::move(apply));
+    return;
+  }
+  apply();
+}
+
+void reopen(self_ptr self, const std::string& resource) {
+  auto& st = self->state;
+  // Opening the same resource makes the user/device actor replace the
+  // predecessor with us, without an offline/online flap.
+  self
+    ->request(st.cfg->router, st.cfg->request_timeout, open_atom::value, st.stream->address(),
+              resource, caf::actor_cast<caf::actor>(self))
+    .then(
+      [self](message::session_opened& opened) {
+        auto& st = self->state;
+        st.principal = opened.principal;
+        if (!st.principal)
+          st.stream->gone();
+        run_actions(self);
+      },
+      [self](caf::error&) {
+        self->state.stream->fail("internal-server-error", "the session could not be reopened");
+        run_actions(self);
+      });
+}
+
+// <resume previd h/>: ask the session's holder to hand it over.
+void resume(self_ptr self, const std::string& previd, std::uint32_t h) {
+  auto& st = self->state;
+  auto holder = st.cfg->resumables->find(previd);
+  if (!holder || holder.address() == self->address()) {
+    st.sm->resume_failed(*st.stream, "item-not-found");
+    return;
+  }
+  self
+    ->request(holder, st.cfg->request_timeout, sm_takeover_atom::value, st.stream->address(), h,
+              caf::actor_cast<caf::actor>(self))
+    .then(
+      [self, previd, holder](sm_state& state) {
+        auto& st = self->state;
+        st.predecessor = holder;
+        // Should the predecessor never say it is done, stop waiting anyway.
+        self->delayed_send(self, st.cfg->request_timeout, sm_done_atom::value);
+        st.cfg->resumables->put(previd, self->address());
+        auto resource = state.resource;
+        st.sm->resumed(*st.stream, previd, std::move(state));
+        reopen(self, resource);
+        run_actions(self);
+      },
+      [self](caf::error&) {
+        self->state.sm->resume_failed(*self->state.stream, "item-not-found");
+        run_actions(self);
+      });
+}
+
+caf::result<sm_state> hand_over(self_ptr self, const std::string& address, std::uint32_t h,
+                                const caf::actor& successor) {
+  auto& st = self->state;
+  sm_state state;
+  if (!st.sm || !st.sm->resumable() || st.successor || !st.stream->bound()
+      || st.stream->finished() || address != st.stream->address() || !st.sm->hand_over(h, state))
+    return caf::make_error(caf::sec::invalid_argument);
+  state.resource = st.stream->resource();
+  state.peers = st.stream->peers();
+  st.successor = successor;
+  if (!st.closed) {
+    // The client resumed elsewhere while this connection still looked alive.
+    st.closed = true;
+    self->close(st.hdl);
+  }
+  // Until the user/device actor confirms the switch (close "conflict"),
+  // what it sends here goes on to the successor; then, or at the latest
+  // after this, the holder is gone.
+  self->delayed_send(self, st.cfg->request_timeout, sm_expire_atom::value);
+  return state;
+}
+
+void add_stream_management(self_ptr self) {
+  auto& st = self->state;
+  sm_transport transport;
+  transport.make_resumable = [self] {
+    auto id = hex_id();
+    self->state.cfg->resumables->put(id, self->address());
+    return id;
+  };
+  transport.resume = [self](const std::string& previd, std::uint32_t h) {
+    resume(self, previd, h);
+  };
+  transport.forward = [self](const std::string& xml) {
+    if (self->state.successor)
+      self->send(self->state.successor, sm_forward_atom::value, xml);
+  };
+  auto sm = std::make_unique<stream_management>(std::move(transport), st.cfg->sm);
+  st.sm = sm.get();
+  st.stream->add_module(std::move(sm));
 }
 
 std::vector<channel_binding> channel_bindings(const tls::session& s) {
@@ -356,8 +555,11 @@ void on_bytes(self_ptr self, const std::vector<char>& buf) {
   }
   flush_tls(self);
   if (tls.peer_closed() && !st.stream->finished()) {
-    // close_notify without </stream:stream>: the client is gone.
-    return quit(self);
+    // close_notify without </stream:stream>: the client is gone, perhaps
+    // to resume elsewhere.
+    if (!detach(self))
+      quit(self);
+    return;
   }
   run_actions(self);
 }
@@ -368,8 +570,11 @@ caf::behavior connection_fn(self_ptr self, caf::io::connection_handle hdl,
   st.cfg = std::move(cfg);
   st.hdl = hdl;
   auto address = self->remote_addr(hdl);
-  st.peer = address + ":" + std::to_string(self->remote_port(hdl));
+  auto port = std::to_string(self->remote_port(hdl));
+  st.peer = address.find(':') == std::string::npos ? address + ":" + port
+                                                   : "[" + address + "]:" + port;
   st.stream = std::make_unique<c2s_stream>(st.cfg->settings, address, direct_tls);
+  add_stream_management(self);
   if (direct_tls)
     st.tls.emplace(st.cfg->tls->new_session());
   set_socket_options(self);
@@ -379,8 +584,10 @@ caf::behavior connection_fn(self_ptr self, caf::io::connection_handle hdl,
     [self](caf::io::new_data_msg& msg) { on_bytes(self, msg.buf); },
     [self](caf::io::connection_closed_msg&) {
       // The client went away (without a closing tag, or after ours).
-      self->state.closed = true;
-      self->quit();
+      auto& st = self->state;
+      st.closed = true;
+      if (!detach(self))
+        quit(self);
     },
     [self](bind_timeout_atom) {
       auto& st = self->state;
@@ -395,30 +602,98 @@ caf::behavior connection_fn(self_ptr self, caf::io::connection_handle hdl,
       run_actions(self);
       quit(self);
     },
+    // XEP-0198 between connection actors.
+    [self](sm_takeover_atom, const std::string& address, std::uint32_t h,
+           const caf::actor& successor) { return hand_over(self, address, h, successor); },
+    [self](sm_forward_atom a, std::string& xml) {
+      to_session(
+        self,
+        [self, xml] {
+          auto& st = self->state;
+          st.sm->adopt(*st.stream, xml);
+          run_actions(self);
+        },
+        a, xml);
+    },
+    [self](sm_done_atom) {
+      auto& st = self->state;
+      if (!st.predecessor)
+        return;
+      st.predecessor = nullptr;
+      auto held = std::move(st.held);
+      for (auto& apply : held)
+        apply();
+    },
+    [self](sm_expire_atom) {
+      auto& st = self->state;
+      if (st.successor) {
+        self->send(st.successor, sm_done_atom::value);
+        quit(self);
+      } else if (st.detached) {
+        quit(self); // not resumed in time: the session ends, the account may go offline
+      }
+    },
     // From the account's user/device actor (principal_actor.hpp).
     [self](message::delivery& d) {
-      self->state.stream->deliver(d);
-      run_actions(self);
+      to_session(
+        self,
+        [self, d] {
+          self->state.stream->deliver(d);
+          run_actions(self);
+        },
+        d);
     },
     [self](message::presence_event& ev) {
-      self->state.stream->presence(ev);
-      run_actions(self);
+      to_session(
+        self,
+        [self, ev] {
+          self->state.stream->presence(ev);
+          run_actions(self);
+        },
+        ev);
     },
-    [self](bound_atom, const std::string& peer) {
-      self->state.stream->binding_changed(peer, true);
-      run_actions(self);
+    [self](bound_atom a, const std::string& peer) {
+      to_session(
+        self,
+        [self, peer] {
+          self->state.stream->binding_changed(peer, true);
+          run_actions(self);
+        },
+        a, peer);
     },
-    [self](unbound_atom, const std::string& peer) {
-      self->state.stream->binding_changed(peer, false);
-      run_actions(self);
+    [self](unbound_atom a, const std::string& peer) {
+      to_session(
+        self,
+        [self, peer] {
+          self->state.stream->binding_changed(peer, false);
+          run_actions(self);
+        },
+        a, peer);
     },
-    [self](close_atom, const std::string&) {
-      self->state.stream->replaced();
-      run_actions(self);
+    [self](close_atom, const std::string& reason) {
+      auto& st = self->state;
+      if (st.successor) {
+        // The user/device actor now sends to the successor: nothing more
+        // will come here.
+        self->send(st.successor, sm_done_atom::value);
+        return quit(self);
+      }
+      to_session(
+        self,
+        [self] {
+          self->state.stream->replaced();
+          run_actions(self);
+        },
+        close_atom::value, reason);
     },
-    [self](gone_atom) {
-      self->state.stream->gone();
-      run_actions(self);
+    [self](gone_atom a) {
+      to_session(
+        self,
+        [self] {
+          self->state.stream->gone();
+          run_actions(self);
+        },
+        a);
     },
   };
 }

@@ -79,16 +79,15 @@ caf::expected<caf::actor> spawn_c2s_listener(caf::actor_system& system,
   return mm.spawn_broker(listener_fn, std::move(*doorman), std::move(config), direct_tls);
 }
 
-caf::expected<c2s_listeners> start_c2s(caf::actor_system& system, c2s_config config,
-                                       const c2s_start_options& options) {
+std::optional<c2s_listeners> start_c2s(caf::actor_system& system, c2s_config config,
+                                       const c2s_start_options& options, std::string& error) {
   tls::server_options so;
   so.cert_file = options.cert_file;
   so.key_file = options.key_file;
   so.alpn = {"xmpp-client"}; // XEP-0368
-  std::string error;
   auto context = tls::server_context::create(so, error);
   if (!context)
-    return caf::make_error(caf::sec::runtime_error, "c2s TLS: " + error);
+    return std::nullopt;
   config.tls = std::make_shared<const tls::server_context>(std::move(*context));
   if (config.settings.fake_salt_key.empty()) {
     // Secret and stable: the node's own private key, hashed.
@@ -97,32 +96,38 @@ caf::expected<c2s_listeners> start_c2s(caf::actor_system& system, c2s_config con
     config.settings.fake_salt_key =
       account::scram_digest(account::scram_hash::sha256, "irsp fake salt key\n" + pem);
   }
+  if (!config.resumables)
+    config.resumables = std::make_shared<c2s_resumables>();
   auto shared = std::make_shared<const c2s_config>(std::move(config));
   c2s_listeners out;
   out.port = options.port;
   out.tls_port = options.tls_port;
+  auto cannot_listen = [&](std::uint16_t port, const caf::error& e) {
+    error = "cannot listen on " + options.address + ":" + std::to_string(port) + ": "
+            + (e.context().empty() ? system.render(e) : to_string(e.context()));
+  };
   auto plain = spawn_c2s_listener(system, shared, options.address, out.port, false);
-  if (!plain)
-    return caf::make_error(caf::sec::runtime_error,
-                           "cannot listen on " + options.address + ":"
-                             + std::to_string(options.port) + ": " + system.render(plain.error()));
+  if (!plain) {
+    cannot_listen(options.port, plain.error());
+    return std::nullopt;
+  }
   auto direct = spawn_c2s_listener(system, shared, options.address, out.tls_port, true);
   if (!direct) {
     caf::anon_send_exit(*plain, caf::exit_reason::user_shutdown);
-    return caf::make_error(caf::sec::runtime_error,
-                           "cannot listen on " + options.address + ":"
-                             + std::to_string(options.tls_port) + ": "
-                             + system.render(direct.error()));
+    cannot_listen(options.tls_port, direct.error());
+    return std::nullopt;
   }
   out.starttls = std::move(*plain);
   out.direct_tls = std::move(*direct);
   return out;
 }
 
-void stop_c2s(c2s_listeners& listeners) {
+void stop_c2s(caf::actor_system& system, c2s_listeners& listeners) {
+  caf::scoped_actor self{system};
   for (auto* l : {&listeners.starttls, &listeners.direct_tls})
     if (*l) {
-      caf::anon_send_exit(*l, caf::exit_reason::user_shutdown);
+      self->send_exit(*l, caf::exit_reason::user_shutdown);
+      self->wait_for(*l);
       *l = nullptr;
     }
 }

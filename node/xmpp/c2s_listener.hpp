@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -32,27 +33,37 @@ struct c2s_start_options {
   std::uint16_t port = 5222;
   /// Direct-TLS port (0: any free port).
   std::uint16_t tls_port = 5223;
-  /// PEM certificate chain and key of the node.
+  /// PEM certificate chain of the node.
   std::string cert_file;
+  /// PEM private key of the node.
   std::string key_file;
 };
 
 /// The two listeners of a node, with the ports they got.
 struct c2s_listeners {
+  /// The STARTTLS listener.
   caf::actor starttls;
+  /// The direct-TLS listener.
   caf::actor direct_tls;
+  /// The STARTTLS port it got.
   std::uint16_t port = 0;
+  /// The direct-TLS port it got.
   std::uint16_t tls_port = 0;
 };
 
 /// Builds the TLS context (ALPN `xmpp-client`) and opens both listeners
 /// with `config` (whose `tls` is filled in here; when its fake salt key is
 /// empty, one derived from the node's private key is used, so it stays the
-/// same across restarts). On failure nothing is left listening.
-caf::expected<c2s_listeners> start_c2s(caf::actor_system& system, c2s_config config,
-                                       const c2s_start_options& options);
+/// same across restarts). On failure returns nullopt with `error` naming
+/// the problem (`cannot listen on 127.0.0.1:5222: ...`), and nothing is
+/// left listening.
+std::optional<c2s_listeners> start_c2s(caf::actor_system& system, c2s_config config,
+                                       const c2s_start_options& options, std::string& error);
 
-/// Stops both listeners; their streams end with `system-shutdown`.
-void stop_c2s(c2s_listeners& listeners);
+/// Stops both listeners and waits until every stream they accepted has
+/// ended (with `system-shutdown`), so that what those sessions hand on at
+/// the end (XEP-0198 leftovers to the offline queue) still finds the actors
+/// behind them running.
+void stop_c2s(caf::actor_system& system, c2s_listeners& listeners);
 
 } // namespace irsp::xmpp

@@ -107,7 +107,7 @@ void c2s_module::on_stanza_out(c2s_stream&, const element&, const std::string&) 
 c2s_stream::c2s_stream(const c2s_settings& settings, std::string remote, bool direct_tls)
   : settings_(settings),
     remote_(std::move(remote)),
-    parser_(settings.xml_limits),
+    parser_(std::make_unique<xml_stream>(settings.xml_limits)),
     stream_id_(hex(account::random_bytes(8))),
     tls_(direct_tls) {
   settings_.domain = ascii_lower(settings_.domain);
@@ -122,8 +122,20 @@ void c2s_stream::add_module(std::unique_ptr<c2s_module> module) {
 void c2s_stream::feed(const char* data, std::size_t size) {
   if (finished())
     return;
-  parser_.feed(data, size);
+  if (!parser_)
+    wake_parser();
+  parser_->feed(data, size);
   pump();
+}
+
+void c2s_stream::wake_parser() {
+  // The stream goes on where it was: inside the stream element, whose
+  // header the new parser is told about first (and which it reports again,
+  // to no one).
+  parser_ = std::make_unique<xml_stream>(settings_.xml_limits);
+  parser_->feed("<stream:stream xmlns='jabber:client' "
+                "xmlns:stream='http://etherx.jabber.org/streams'>");
+  parser_->next();
 }
 
 void c2s_stream::tls_established(std::vector<channel_binding> bindings) {
@@ -145,10 +157,18 @@ bool c2s_stream::waiting() const noexcept {
 }
 
 void c2s_stream::pump() {
-  while (!finished() && !waiting()) {
-    auto event = parser_.next();
-    if (!event)
+  while (!finished() && !waiting() && parser_) {
+    auto event = parser_->next();
+    if (!event) {
+      // Idle between stanzas: expat's buffers and pools (about 10 KB) are
+      // not worth keeping for a connection that may stay silent for hours.
+      // Only bound streams hibernate (negotiation is brief). A namespace
+      // prefix a client declared on its own stream header rather than on
+      // its stanzas is not carried over; clients do not rely on that.
+      if (phase_ == phase::bound && parser_->between_stanzas())
+        parser_.reset();
       return;
+    }
     if (auto* open = std::get_if<stream_open>(&*event)) {
       handle_open(*open);
     } else if (auto* e = std::get_if<element>(&*event)) {
@@ -188,6 +208,8 @@ void c2s_stream::send_features() {
     // offered before it; a client that tries SASL anyway is told why.
     features.add_child("starttls", std::string{ns_tls}).add_child("required");
   } else if (!authenticated_) {
+    if (!sasl_) // a transport that never reported its handshake
+      return fail("internal-server-error", "TLS is not established", false);
     features.add_child(sasl_->mechanisms_feature());
     features.add_child("register", std::string{ns_register_feature});
   } else {
@@ -530,6 +552,15 @@ void c2s_stream::binding_changed(const std::string& peer, bool bound) {
   send_stanza(push);
 }
 
+void c2s_stream::attach(std::string resource, std::vector<std::string> peers) {
+  if (finished() || !authenticated_ || phase_ != phase::features)
+    return;
+  resource_ = std::move(resource);
+  peers_ = std::move(peers);
+  phase_ = phase::bound;
+  pump();
+}
+
 void c2s_stream::replaced() {
   fail("conflict", "replaced by a newer session of the same resource", false);
 }
@@ -572,12 +603,16 @@ void c2s_stream::fail(std::string_view condition, std::string_view text, bool lo
   phase_ = phase::finished;
   pending_.clear();
   bind_iq_.reset();
+  early_.clear();
 }
 
 void c2s_stream::restart_stream() {
   // RFC 6120 §4.3.3: after TLS and after SASL both sides start afresh, with
   // a new stream id.
-  parser_.restart();
+  if (parser_)
+    parser_->restart();
+  else
+    parser_ = std::make_unique<xml_stream>(settings_.xml_limits);
   phase_ = phase::header;
   header_sent_ = false;
   stream_id_ = hex(account::random_bytes(8));
@@ -587,9 +622,11 @@ void c2s_stream::send_stanza(const element& stanza) {
   if (finished())
     return;
   auto xml = to_xml(stanza);
+  write(xml);
+  // After the write, so that what a module sends in turn (an ack request)
+  // follows the stanza.
   for (auto& m : modules_)
     m->on_stanza_out(*this, stanza, xml);
-  write(xml);
 }
 
 void c2s_stream::send_nonza(const element& e) {

@@ -206,6 +206,11 @@ public:
   /// A binding to `peer` was made (true) or removed (false).
   void binding_changed(const std::string& peer, bool bound);
 
+  /// Makes this authenticated, not yet bound stream the continuation of an
+  /// existing session of the same account, without a bind IQ (XEP-0198
+  /// resumption): `resource` and `peers` are that session's.
+  void attach(std::string resource, std::vector<std::string> peers);
+
   /// A newer session took this resource (RFC 6120 §7.7.2.2): `conflict`.
   void replaced();
 
@@ -241,6 +246,11 @@ public:
     return resource_;
   }
 
+  /// The account's bound peers, as the session knows them.
+  const std::vector<std::string>& peers() const noexcept {
+    return peers_;
+  }
+
   /// True once a resource is bound and the session open.
   bool bound() const noexcept {
     return phase_ == phase::bound;
@@ -262,8 +272,7 @@ public:
   /// Writes a stanza exactly as given, as a resend: modules do not see it.
   void resend_stanza(const std::string& xml);
 
-  /// Queues an action for the transport (modules add their own kinds through
-  /// the c2s_action variant, e.g. none today).
+  /// Queues an action for the transport, after what was asked before.
   void act(c2s_action action);
 
 private:
@@ -281,6 +290,7 @@ private:
   };
 
   void pump();
+  void wake_parser();
   void handle_open(const stream_open& open);
   void handle_element(element& e);
   void handle_sasl(const element& e);
@@ -299,7 +309,8 @@ private:
 
   c2s_settings settings_;
   std::string remote_;
-  xml_stream parser_;
+  // Null while a bound, idle stream hibernates: see pump().
+  std::unique_ptr<xml_stream> parser_;
   std::unique_ptr<sasl_negotiation> sasl_; // made when TLS (or direct TLS) is up
   std::vector<channel_binding> bindings_;
   std::vector<std::unique_ptr<c2s_module>> modules_;

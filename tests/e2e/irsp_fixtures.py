@@ -2,12 +2,12 @@
 free ports and temporary data dirs, always cleaned up."""
 
 import os
-import select
 import signal
 import socket
 import subprocess
 import tempfile
 import shutil
+import threading
 import time
 
 NODE = os.environ.get("IRSP_NODE", "irsp-node")
@@ -51,27 +51,60 @@ class Node:
         self.ready_timeout = ready_timeout
         self.proc = None
         self.log = []
+        self._log_changed = threading.Condition()
+        self._reader = None
+        self._ended = False
 
     def __enter__(self):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
+        # One thread drains stderr for the node's whole life, so a chatty
+        # node never blocks on a full pipe and tests can wait for lines.
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + self.ready_timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.kill()
-                raise RuntimeError("irsp-node not ready: " + "".join(self.log))
-            ready, _, _ = select.select([self.proc.stderr], [], [], left)
-            if not ready:
-                continue
-            line = self.proc.stderr.readline()
-            if not line:
-                self.proc.wait()
-                raise RuntimeError("irsp-node exited %s: %s"
-                                   % (self.proc.returncode, "".join(self.log)))
-            self.log.append(line)
-            if "irsp-node: running" in line:
+        with self._log_changed:
+            while not any("irsp-node: running" in line for line in self.log):
+                if self._ended:
+                    self.proc.wait()
+                    raise RuntimeError("irsp-node exited %s: %s"
+                                       % (self.proc.returncode, "".join(self.log)))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._log_changed.wait(left)
+            else:
                 return self
+        self.kill()
+        raise RuntimeError("irsp-node not ready: " + "".join(self.log))
+
+    def _read_log(self):
+        for line in self.proc.stderr:
+            with self._log_changed:
+                self.log.append(line)
+                self._log_changed.notify_all()
+        with self._log_changed:
+            self._ended = True
+            self._log_changed.notify_all()
+
+    def log_lines(self, needle):
+        """The lines of stderr so far that contain `needle`."""
+        with self._log_changed:
+            return [line for line in self.log if needle in line]
+
+    def wait_for_log(self, needle, timeout=10):
+        """Waits until a line of stderr contains `needle`; returns it, or
+        None on timeout. Blocking: from asyncio, call it in a thread."""
+        deadline = time.monotonic() + timeout
+        with self._log_changed:
+            while True:
+                for line in self.log:
+                    if needle in line:
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._log_changed.wait(left)
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Stops the node with `sig` and returns its exit code."""
@@ -82,9 +115,7 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        rest = self.proc.stderr.read()
-        if rest:
-            self.log.append(rest)
+        self._reader.join(timeout)
         self.proc.stderr.close()
         return self.proc.returncode
 

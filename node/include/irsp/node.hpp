@@ -24,7 +24,8 @@ struct node_options {
   /// `key.pem`, generated self-signed on first start.
   std::string cert_file;
   std::string key_file;
-  /// Address and ports of the XMPP client listener (STARTTLS; direct TLS).
+  /// Address and ports of the XMPP client listeners (STARTTLS; direct TLS).
+  /// Port 0: any free port; once started, options() reports the ports in use.
   std::string c2s_address = "127.0.0.1";
   std::uint16_t c2s_port = 5222;
   std::uint16_t c2s_tls_port = 5223;

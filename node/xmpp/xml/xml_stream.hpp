@@ -156,6 +156,16 @@ public:
     return closed_;
   }
 
+  /// True when the parser holds nothing of a stanza still arriving: inside
+  /// the stream, with every byte fed so far part of a finished stanza or of
+  /// whitespace between stanzas. A caller may then drop this parser and
+  /// later continue the stream on a new one (fed a stream header first)
+  /// without losing anything, which frees expat's buffers while a
+  /// connection is idle.
+  bool between_stanzas() const noexcept {
+    return !failed_ && !closed_ && depth_ == 1 && fed_ == idle_mark_;
+  }
+
   /// The limits in force.
   const limits& limits_in_force() const noexcept {
     return limits_;

@@ -18,6 +18,8 @@ irsp::node_options options_in(const irsp::test::temp_dir& dir) {
   o.data_dir = dir / "data";
   o.domain = "home.example";
   o.scram_iterations = 4096;
+  o.c2s_port = 0; // any free ports: tests run side by side
+  o.c2s_tls_port = 0;
   return o;
 }
 

@@ -1,0 +1,206 @@
+"""Bad input on the XMPP ports, over raw sockets and raw TLS: each offender
+gets its precise stream error (RFC 6120 §4.9.3) or is dropped, the node logs
+one line for it, and a well-behaved client on the same node carries on."""
+
+import asyncio
+import os
+import socket
+import unittest
+
+from irsp_fixtures import Node, TempDir
+import xmpp_support as xs
+from xmpp_support import IRSP, STREAMS, q
+
+PASSWORD = "password1"
+
+
+class BadInput(unittest.IsolatedAsyncioTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = TempDir()
+        cls.node = Node(cls.dir.__enter__()).__enter__()
+        cls.registered = set()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.__exit__(None, None, None)
+        cls.dir.__exit__(None, None, None)
+
+    async def account(self, name):
+        """A session of `name`, registered on first use."""
+        if name not in self.registered:
+            client, reply = await xs.register(self.node, name, PASSWORD)
+            self.assertEqual(xs.status_of(reply), "ok")
+            self.registered.add(name)
+            return client
+        client, outcome = await xs.login(self.node, name, PASSWORD)
+        self.assertEqual(outcome, "session")
+        return client
+
+    async def asyncSetUp(self):
+        self.bystander = await self.account("bystander")
+        self.streams = []
+
+    async def asyncTearDown(self):
+        # Whatever the offender did, this session still works.
+        reply = await self.bystander.irsp_iq("<upload xmlns='%s'>still here</upload>" % IRSP,
+                                             to="echo@apps.localhost")
+        self.assertEqual(xs.status_of(reply), "accepted")
+        _, payload = await self.bystander.next_push()
+        self.assertEqual(payload, "still here")
+        await self.bystander.close()
+        for s in self.streams:
+            s.close()
+
+    async def raw(self, direct_tls=False, header=True, **kw):
+        s = await xs.RawStream().open(
+            self.node.c2s_tls_port if direct_tls else self.node.c2s_port, direct_tls, **kw)
+        self.streams.append(s)
+        if header:
+            s.send_header()
+            await s.features()
+        return s
+
+    async def logged(self, stream, condition):
+        """The node's one line about this connection names `condition`."""
+        prefix = "irsp-node: c2s 127.0.0.1:%d: " % stream.local_port
+        line = await asyncio.to_thread(self.node.wait_for_log, prefix)
+        self.assertIsNotNone(line, "no log line for port %d" % stream.local_port)
+        self.assertTrue(line.startswith(prefix + condition + ": "), line)
+        self.assertEqual(len(self.node.log_lines(prefix)), 1)
+
+    async def assert_stream_error(self, stream, condition):
+        self.assertEqual(await stream.stream_error(), condition)
+        await self.logged(stream, condition)
+
+    # -- before TLS --------------------------------------------------------------
+
+    async def test_malformed_xml_is_not_well_formed(self):
+        s = await self.raw()
+        s.send("<message><body>unclosed</message>")
+        await self.assert_stream_error(s, "not-well-formed")
+
+    async def test_garbage_bytes_are_not_well_formed(self):
+        s = await self.raw(header=False)
+        s.send(os.urandom(64).replace(b"<", b"."))
+        await self.assert_stream_error(s, "not-well-formed")
+
+    async def test_an_unknown_namespace_is_unsupported_stanza_type(self):
+        s = await self.raw()
+        s.send("<hello xmlns='urn:example:not-xmpp'/>")
+        await self.assert_stream_error(s, "unsupported-stanza-type")
+
+    async def test_a_stream_in_the_wrong_namespace_is_invalid_namespace(self):
+        s = await self.raw(header=False)
+        s.send("<stream:stream xmlns='jabber:server' xmlns:stream='%s' to='localhost' "
+               "version='1.0'>" % STREAMS)
+        await self.assert_stream_error(s, "invalid-namespace")
+
+    async def test_a_stream_to_another_domain_is_host_unknown(self):
+        s = await self.raw(header=False)
+        s.send_header(to="example.org")
+        await self.assert_stream_error(s, "host-unknown")
+
+    async def test_billion_laughs_is_restricted_xml(self):
+        s = await self.raw(header=False)
+        s.send("<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>"
+               "<!ENTITY lol1 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>"
+               "<!ENTITY lol2 '&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;'>]>"
+               "<stream:stream xmlns='jabber:client' xmlns:stream='%s' to='localhost' "
+               "version='1.0'><message><body>&lol2;</body></message>" % STREAMS)
+        await self.assert_stream_error(s, "restricted-xml")
+
+    async def test_an_oversized_stanza_is_policy_violation(self):
+        s = await self.raw()
+        s.send("<message to='x@localhost'><body>" + "x" * (300 * 1024) + "</body></message>")
+        await self.assert_stream_error(s, "policy-violation")
+
+    async def test_a_stanza_before_starttls_is_not_authorized(self):
+        s = await self.raw()
+        s.send("<message to='bystander@localhost'><body>hi</body></message>")
+        await self.assert_stream_error(s, "not-authorized")
+
+    # -- over TLS ----------------------------------------------------------------
+
+    async def test_a_stanza_before_authentication_is_not_authorized(self):
+        s = await self.raw()
+        await s.starttls()
+        s.send_header()
+        await s.features()
+        s.send("<message to='bystander@localhost'><body>hi</body></message>")
+        await self.assert_stream_error(s, "not-authorized")
+
+    async def test_malformed_xml_inside_tls_is_not_well_formed(self):
+        s = await self.raw(direct_tls=True)
+        s.send("<iq type='get' id='1'><<<</iq>")
+        await self.assert_stream_error(s, "not-well-formed")
+
+    async def test_an_unknown_namespace_after_login_is_unsupported_stanza_type(self):
+        await (await self.account("wanderer")).close()
+        s = await self.raw(direct_tls=True, header=False)
+        s.send_header()
+        await s.plain_login("wanderer", PASSWORD)
+        s.send("<enable xmlns='urn:example:sm:99'/>")
+        await self.assert_stream_error(s, "unsupported-stanza-type")
+
+    async def test_tls_garbage_is_dropped(self):
+        raw = socket.create_connection(("127.0.0.1", self.node.c2s_tls_port))
+        try:
+            raw.sendall(b"\x16\x03\x01\x00\x05hello" + os.urandom(200))
+            raw.settimeout(xs.WAIT)
+            while raw.recv(4096):
+                pass  # a TLS alert, then the close
+            port = raw.getsockname()[1]
+        finally:
+            raw.close()
+        line = await asyncio.to_thread(self.node.wait_for_log,
+                                       "irsp-node: c2s 127.0.0.1:%d: tls-failure: " % port)
+        self.assertIsNotNone(line)
+
+    async def test_plain_xmpp_on_the_tls_port_is_dropped(self):
+        raw = socket.create_connection(("127.0.0.1", self.node.c2s_tls_port))
+        try:
+            raw.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                        b"xmlns:stream='http://etherx.jabber.org/streams' to='localhost' "
+                        b"version='1.0'>")
+            raw.settimeout(xs.WAIT)
+            while raw.recv(4096):
+                pass
+            port = raw.getsockname()[1]
+        finally:
+            raw.close()
+        line = await asyncio.to_thread(self.node.wait_for_log,
+                                       "irsp-node: c2s 127.0.0.1:%d: tls-failure: " % port)
+        self.assertIsNotNone(line)
+
+    async def test_a_client_that_stops_reading_is_dropped(self):
+        await (await self.account("sleeper")).close()
+        sock = socket.socket()
+        # A small window: the node's output backs up sooner.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", self.node.c2s_tls_port))
+        s = await xs.RawStream().open(None, direct_tls=True, sock=sock)
+        self.streams.append(s)
+        s.send_header()
+        await s.plain_login("sleeper", PASSWORD)
+        # Every upload comes back as a push of the same size; never read them.
+        upload = ("<iq type='set' id='u' to='echo@apps.localhost'>"
+                  "<upload xmlns='%s'>%s</upload></iq>" % (IRSP, "z" * 60000))
+        prefix = "irsp-node: c2s 127.0.0.1:%d: " % s.local_port
+
+        async def flood():
+            for _ in range(2000):
+                s.send(upload)
+                await s.writer.drain()
+
+        try:
+            await asyncio.wait_for(flood(), 60)
+        except (ConnectionError, OSError):
+            pass  # the node hung up on us: what this test waits for
+        line = await asyncio.to_thread(self.node.wait_for_log, prefix, 60)
+        self.assertIsNotNone(line)
+        self.assertIn("policy-violation: the client is not reading", line)
+
+
+if __name__ == "__main__":
+    unittest.main()
