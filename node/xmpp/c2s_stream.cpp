@@ -340,7 +340,7 @@ void c2s_stream::handle_stanza(element& e) {
   else if (e.name() == "message")
     handle_message(e);
   // Presence from the client changes nothing: being online is having a bound
-  // session, and bound peers need no subscription (docs/xmpp.md).
+  // session, and bound peers need no subscription (docs/protocol.md).
   for (auto& m : modules_)
     m->on_stanza_in(*this);
 }

@@ -47,7 +47,7 @@ struct stanza_condition {
 /// The stanza condition a failure status is reported with; nullopt for the
 /// success statuses (`ok`, `accepted`, `delivered`, `queued`), which are
 /// answered with a result rather than an error. One overload per status enum
-/// of the schema; docs/xmpp.md has the same table.
+/// of the schema; docs/protocol.md has the same table.
 std::optional<stanza_condition> error_condition(account::register_status s);
 std::optional<stanza_condition> error_condition(account::modify_status s);
 std::optional<stanza_condition> error_condition(account::delete_status s);
