@@ -103,8 +103,12 @@ std::optional<c2s_listeners> start_c2s(caf::actor_system& system, c2s_config con
   out.port = options.port;
   out.tls_port = options.tls_port;
   auto cannot_listen = [&](std::uint16_t port, const caf::error& e) {
-    error = "cannot listen on " + options.address + ":" + std::to_string(port) + ": "
-            + (e.context().empty() ? system.render(e) : to_string(e.context()));
+    // CAF says which step failed, not why: a taken port is the usual cause.
+    const auto& ctx = e.context();
+    auto what = !ctx.empty() && ctx.match_element<std::string>(0) ? ctx.get_as<std::string>(0)
+                                                                   : system.render(e);
+    error = "cannot listen on " + options.address + ":" + std::to_string(port) + ": " + what
+            + " (is the port in use, or the address not local?)";
   };
   auto plain = spawn_c2s_listener(system, shared, options.address, out.port, false);
   if (!plain) {

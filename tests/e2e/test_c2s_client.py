@@ -7,10 +7,11 @@ import asyncio
 import base64
 import re
 import shutil
+import socket
 import unittest
 import xml.etree.ElementTree as ET
 
-from irsp_fixtures import Node, TempDir
+from irsp_fixtures import NODE, Node, TempDir
 import xmpp_support as xs
 from xmpp_support import IRSP, SASL, STREAMS, TLS, q
 
@@ -310,6 +311,19 @@ class NodeLifecycle(unittest.IsolatedAsyncioTestCase):
                 s.close()
             finally:
                 node.__exit__(None, None, None)
+
+    async def test_a_taken_port_stops_the_node_with_a_clear_error(self):
+        with TempDir() as d, socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            p = await asyncio.create_subprocess_exec(
+                NODE, "--data-dir", d, "--c2s-port", str(port), "--c2s-tls-port", "0",
+                stderr=asyncio.subprocess.PIPE)
+            _, err = await asyncio.wait_for(p.communicate(), xs.WAIT)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("irsp-node: error: cannot listen on 127.0.0.1:%d: " % port,
+                          err.decode())
 
     async def test_stopping_the_node_ends_every_stream_with_system_shutdown(self):
         with TempDir() as d:
