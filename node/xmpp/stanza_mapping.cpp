@@ -529,6 +529,9 @@ client_message parse_client_message(const element& message, const std::string& s
       // Other domains too: whether a peer is reachable is the router's call.
       return message::direct_request{self_address, to.address, body->text()};
     default:
+      // RFC 6121 §8.5.2: to the sender's own bare JID, for its own sessions.
+      if (!to.address.empty() && to.address == self_address)
+        return message::direct_request{self_address, self_address, body->text()};
       // RFC 6121 §8.5.1: the server takes no messages itself.
       return make_parse_error(service_unavailable, {});
   }

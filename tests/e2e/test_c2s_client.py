@@ -221,6 +221,15 @@ class ClientScenarios(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(got["from"].bare, "talker-tv@localhost")
         self.assertEqual(got["body"], "on")
 
+    async def test_a_user_messages_its_own_other_session(self):
+        phone, _ = await self.register("notes")
+        laptop, outcome = await self.login("notes", resource="laptop")
+        self.assertEqual(outcome, "session")
+        phone.send_message(mto="notes@localhost", mbody="remember the milk", mtype="chat")
+        got = await laptop.next_message()
+        self.assertEqual(got["from"].bare, "notes@localhost")
+        self.assertEqual(got["body"], "remember the milk")
+
     async def test_a_message_to_an_unbound_account_is_forbidden(self):
         user, _ = await self.register("stranger")
         await self.register("stranger-tv", device=DEVICE)

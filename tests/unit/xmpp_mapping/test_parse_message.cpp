@@ -67,6 +67,15 @@ TEST_CASE("messages that carry nothing are dropped silently", "[xmpp_mapping][me
     from_alice("<message to='tv1@localhost'><body xmlns='urn:other'>x</body></message>")));
 }
 
+TEST_CASE("a message to one's own bare JID goes to one's own sessions", "[xmpp_mapping][message]") {
+  auto v = from_alice("<message type='chat' to='Alice@localhost'><body>note</body></message>");
+  REQUIRE(std::holds_alternative<message::direct_request>(v));
+  auto r = std::get<message::direct_request>(v);
+  CHECK(r.from == alice);
+  CHECK(r.to == alice);
+  CHECK(r.payload == "note");
+}
+
 TEST_CASE("messages IRSP cannot take are refused", "[xmpp_mapping][message]") {
   expect_error(from_alice("<message><body>x</body></message>"), "cancel", "service-unavailable");
   expect_error(from_alice("<message to='localhost'><body>x</body></message>"), "cancel",
