@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   bool closed = false;
   app.add_flag("--closed-registration", closed, "refuse in-band registration by clients");
-  app.add_option("--threads", o.threads, "actor scheduler threads (0: one per core)")
+  app.add_option("--threads", o.threads, "actor scheduler threads (0: CAF's default, max(4, cores))")
     ->capture_default_str();
   app.add_option("--account-workers", o.account_workers,
                  "concurrent durable account writers")

@@ -31,7 +31,7 @@ struct node_options {
   std::uint16_t c2s_tls_port = 5223;
   /// Whether clients may register accounts in-band.
   bool open_registration = true;
-  /// Actor scheduler threads; 0: one per core.
+  /// Actor scheduler threads; 0: CAF's default, max(4, cores).
   unsigned threads = 0;
   /// Detached account-server workers (concurrent durable writes).
   unsigned account_workers = 4;
