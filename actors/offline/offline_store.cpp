@@ -126,7 +126,7 @@ enqueue_result offline_store::enqueue(const std::string& address, message::deliv
   auto n = count_locked(address);
   if (n >= options_.max_per_account) {
     // Expired messages do not hold a place: make room before refusing.
-    peek_unlocked_expire(address);
+    scan_locked(address, nullptr);
     n = count_locked(address);
     if (n >= options_.max_per_account)
       return enqueue_result::full;
@@ -144,38 +144,33 @@ enqueue_result offline_store::enqueue(const std::string& address, message::deliv
   return enqueue_result::queued;
 }
 
-void offline_store::peek_unlocked_expire(const std::string& address) {
+void offline_store::scan_locked(const std::string& address, drained* live) {
   auto prefix = prefix_of(address);
   auto now = now_ms();
   rocksdb::WriteBatch expired;
-  std::size_t live = 0;
+  std::size_t count = 0;
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{})};
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     message::delivery d;
     std::int64_t expires = 0;
-    if (!decode(it->value(), d, expires) || expires <= now)
+    if (!decode(it->value(), d, expires) || expires <= now) {
       expired.Delete(it->key());
-    else
-      ++live;
+      continue;
+    }
+    ++count;
+    if (live != nullptr) {
+      live->messages.push_back(std::move(d));
+      live->last_key = it->key().ToString();
+    }
   }
-  if (expired.Count() > 0 && db_->Write(rocksdb::WriteOptions{}, &expired).ok())
-    counts_[address] = live;
+  if (expired.Count() == 0 || db_->Write(rocksdb::WriteOptions{}, &expired).ok())
+    counts_[address] = count;
 }
 
 drained offline_store::peek(const std::string& address) {
   std::lock_guard<std::mutex> guard{mutex_};
-  peek_unlocked_expire(address);
   drained out;
-  auto prefix = prefix_of(address);
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{})};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    message::delivery d;
-    std::int64_t expires = 0;
-    if (decode(it->value(), d, expires)) {
-      out.messages.push_back(std::move(d));
-      out.last_key = it->key().ToString();
-    }
-  }
+  scan_locked(address, &out);
   return out;
 }
 

@@ -60,7 +60,9 @@ public:
 private:
   offline_store(offline_options options, std::unique_ptr<rocksdb::DB> db, std::uint64_t seq);
   std::size_t count_locked(const std::string& address);
-  void peek_unlocked_expire(const std::string& address);
+  /// One pass over an account's queue: deletes what expired, recounts, and
+  /// collects the rest into `live` when given. The caller holds mutex_.
+  void scan_locked(const std::string& address, drained* live);
 
   offline_options options_;
   std::unique_ptr<rocksdb::DB> db_;
