@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import unittest
 import shutil
 import threading
 import time
@@ -125,3 +126,18 @@ class Node:
     def __exit__(self, *exc):
         if self.proc is not None and self.proc.returncode is None:
             self.kill()
+
+
+class OneNodeTestCase(unittest.IsolatedAsyncioTestCase):
+    """Async scenarios sharing one irsp-node (in a temp data dir) per class;
+    each test uses its own accounts."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = TempDir()
+        cls.node = Node(cls.dir.__enter__()).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.__exit__(None, None, None)
+        cls.dir.__exit__(None, None, None)

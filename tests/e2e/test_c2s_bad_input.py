@@ -7,24 +7,18 @@ import os
 import socket
 import unittest
 
-from irsp_fixtures import Node, TempDir
+from irsp_fixtures import OneNodeTestCase
 import xmpp_support as xs
 from xmpp_support import IRSP, STREAMS, q
 
 PASSWORD = "password1"
 
 
-class BadInput(unittest.IsolatedAsyncioTestCase):
+class BadInput(OneNodeTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = TempDir()
-        cls.node = Node(cls.dir.__enter__()).__enter__()
+        super().setUpClass()
         cls.registered = set()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.node.__exit__(None, None, None)
-        cls.dir.__exit__(None, None, None)
 
     async def account(self, name):
         """A session of `name`, registered on first use."""

@@ -11,7 +11,7 @@ import socket
 import unittest
 import xml.etree.ElementTree as ET
 
-from irsp_fixtures import NODE, Node, TempDir
+from irsp_fixtures import OneNodeTestCase, NODE, Node, TempDir
 import xmpp_support as xs
 from xmpp_support import IRSP, SASL, STREAMS, TLS, q
 
@@ -19,17 +19,7 @@ PASSWORD = "password1"
 DEVICE = ("TV-55", "Acme", "SN0001")
 
 
-class ClientScenarios(unittest.IsolatedAsyncioTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = TempDir()
-        cls.node = Node(cls.dir.__enter__()).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.node.__exit__(None, None, None)
-        cls.dir.__exit__(None, None, None)
-
+class ClientScenarios(OneNodeTestCase):
     async def asyncSetUp(self):
         self.clients = []
 

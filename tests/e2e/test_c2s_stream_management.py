@@ -7,7 +7,7 @@ import asyncio
 import base64
 import unittest
 
-from irsp_fixtures import Node, TempDir
+from irsp_fixtures import OneNodeTestCase
 import xmpp_support as xs
 from xmpp_support import IRSP, SASL, q
 
@@ -40,17 +40,7 @@ class SmClient(xs.Client):
         return await asyncio.wait_for(asyncio.shield(self.resumed), xs.WAIT)
 
 
-class StreamManagement(unittest.IsolatedAsyncioTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = TempDir()
-        cls.node = Node(cls.dir.__enter__()).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.node.__exit__(None, None, None)
-        cls.dir.__exit__(None, None, None)
-
+class StreamManagement(OneNodeTestCase):
     async def asyncSetUp(self):
         self.clients = []
         self.streams = []
