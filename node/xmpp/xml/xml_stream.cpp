@@ -296,10 +296,12 @@ void xml_stream::configure() {
   XML_SetProcessingInstructionHandler(p, &callbacks::on_pi);
   XML_SetCommentHandler(p, &callbacks::on_comment);
   XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
-  // Reparse deferral (expat 2.6, backported to Debian's 2.5) may hold back a
-  // completed token until more input arrives; a chat stanza cannot wait for
-  // the next one.
+  // Reparse deferral (expat 2.6, backported to Debian's 2.5.0-1+deb12u2) may
+  // hold back a completed token until more input arrives; a chat stanza cannot
+  // wait for the next one. Older expat has no deferral to switch off.
+#if IRSP_EXPAT_HAS_REPARSE_DEFERRAL
   XML_SetReparseDeferralEnabled(p, XML_FALSE);
+#endif
 }
 
 void xml_stream::fail(std::string_view condition, std::string text) {
