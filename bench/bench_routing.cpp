@@ -121,7 +121,7 @@ caf::behavior echo_session_fn(echo_session* self, std::string from, caf::actor r
       for (long i = 0; i < b->window && st.sent < b->count; ++i)
         send_upload(self);
     },
-    [self](delivery&) {
+    [self](std::uint64_t, delivery&) {
       auto& st = self->state;
       if (st.current->latencies)
         st.current->latencies->push_back((clock_type::now() - st.sent_at).count());
@@ -199,15 +199,15 @@ void cycle(flapping_devices* self, std::size_t i, long left) {
   if (left == 0)
     return;
   auto& st = self->state;
-  self->request(st.router, caf::infinite, open_atom::value, st.devices[i], std::string{"r1"},
-                caf::actor_cast<caf::actor>(self))
+  session_ref ref{caf::actor_cast<caf::actor>(self), i + 1};
+  self->request(st.router, caf::infinite, open_atom::value, st.devices[i], std::string{"r1"}, ref)
     .then(
-      [self, i, left](session_opened& o) {
+      [self, i, left, ref](session_opened& o) {
         if (!o.principal) {
           self->state.current->finish("open refused for " + self->state.devices[i]);
           return;
         }
-        self->send(o.principal, close_atom::value, std::string{"r1"});
+        self->send(o.principal, close_atom::value, std::string{"r1"}, ref);
         cycle(self, i, left - 1);
       },
       [self](caf::error& e) { self->state.current->finish(self->system().render(e)); });
@@ -385,7 +385,8 @@ struct routing_env {
   void open_session(const caf::actor& via, const std::string& address, const caf::actor& s) {
     caf::scoped_actor self{*sys};
     bool ok = false;
-    self->request(via, std::chrono::seconds(10), open_atom::value, address, std::string{"r1"}, s)
+    self->request(via, std::chrono::seconds(10), open_atom::value, address, std::string{"r1"},
+                  session_ref{s, 1})
       .receive([&](session_opened& o) { ok = static_cast<bool>(o.principal); },
                [](caf::error&) {});
     if (!ok)

@@ -18,7 +18,7 @@
 #include "actors/offline/offline_queue.hpp"
 #include "actors/offline/offline_store.hpp"
 #include "node/tls/self_signed.hpp"
-#include "node/xmpp/c2s_listener.hpp"
+#include "node/xmpp/c2s_server.hpp"
 
 namespace irsp {
 
@@ -33,7 +33,7 @@ struct node::impl {
   caf::actor offline_queue;
   caf::actor router;
   std::vector<caf::actor> apps;
-  xmpp::c2s_listeners c2s;
+  std::unique_ptr<xmpp::c2s_server> c2s;
 
   template <class Response, class... Ts>
   Response ask(const caf::actor& dest, Ts&&... xs) {
@@ -60,13 +60,12 @@ struct node::impl {
     so.tls_port = o.c2s_tls_port;
     so.cert_file = o.cert_file;
     so.key_file = o.key_file;
-    auto listeners = xmpp::start_c2s(*sys, std::move(c), so, error);
-    if (!listeners)
+    c2s = xmpp::c2s_server::start(*sys, std::move(c), so, error);
+    if (!c2s)
       return false;
-    c2s = std::move(*listeners);
     // Port 0 asked for any free port: report the ones the listeners got.
-    o.c2s_port = c2s.port;
-    o.c2s_tls_port = c2s.tls_port;
+    o.c2s_port = c2s->port();
+    o.c2s_tls_port = c2s->tls_port();
     return true;
   }
 };
@@ -126,6 +125,10 @@ bool node::start() {
   d.cfg->load<caf::io::middleman>(); // the XMPP listeners are CAF brokers
   if (o.threads > 0)
     d.cfg->set("scheduler.max-threads", static_cast<size_t>(o.threads));
+  // Idle means idle: work stealing polls for jobs (a worker wakes every
+  // 10 ms and spins ~25 ms after each job), work sharing sleeps on a
+  // condition variable until one comes.
+  d.cfg->set("scheduler.policy", caf::atom("sharing"));
   d.sys = std::make_unique<caf::actor_system>(*d.cfg);
   d.account_server = account::spawn_account_server(*d.sys, d.accounts,
                                                    std::max(1u, o.account_workers));
@@ -181,7 +184,9 @@ void node::stop() {
   auto& d = *impl_;
   if (!d.sys)
     return;
-  xmpp::stop_c2s(*d.sys, d.c2s); // first, so sessions end with system-shutdown
+  if (d.c2s) // first, so sessions end with system-shutdown
+    d.c2s->stop();
+  d.c2s.reset();
   for (auto& a : d.apps)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   d.apps.clear();

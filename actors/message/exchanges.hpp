@@ -94,6 +94,29 @@ struct delivery {
   std::int64_t stored_ms = 0;
 };
 
+/// Where a client session lives: the actor that hosts it (an I/O thread of
+/// the XMPP front end, or a test actor) and the session's id there, unique
+/// on its node. Whatever is meant for the session goes to `host` with the id
+/// first: (id, delivery), (id, presence_event), (id, bound_atom, peer),
+/// (id, unbound_atom, peer), (id, close_atom, reason), (id, gone_atom).
+/// The session says it has ended with (close_atom, resource, ref) to its
+/// user/device actor, which also watches `host`: a host that dies takes
+/// its sessions with it.
+struct session_ref {
+  caf::actor host;
+  std::uint64_t id = 0;
+
+  explicit operator bool() const noexcept {
+    return host != nullptr;
+  }
+  friend bool operator==(const session_ref& a, const session_ref& b) noexcept {
+    return a.id == b.id && a.host == b.host;
+  }
+  friend bool operator!=(const session_ref& a, const session_ref& b) noexcept {
+    return !(a == b);
+  }
+};
+
 /// The reply to a session's open: its account's actor (null when the account
 /// does not exist), the account's kind and its bound peers.
 struct session_opened {
@@ -158,6 +181,10 @@ typename Inspector::result_type inspect(Inspector& f, presence_event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivery& x) {
   return f(x.kind, x.from, x.payload, x.stored_ms);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_ref& x) {
+  return f(x.host, x.id);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_opened& x) {

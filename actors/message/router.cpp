@@ -105,7 +105,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
     });
     return {
       [self](open_atom a, const std::string& address, const std::string& resource,
-             const caf::actor& session) -> caf::result<session_opened> {
+             const session_ref& session) -> caf::result<session_opened> {
         auto normal = normalise(self->state, address);
         if (normal.empty())
           return session_opened{};

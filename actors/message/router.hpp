@@ -23,7 +23,7 @@ struct router_config {
 /// Spawns the router. Applications live at `name@apps.<domain>`.
 ///
 /// Handles:
-/// - (open_atom, address, resource, caf::actor session) -> session_opened
+/// - (open_atom, address, resource, session_ref session) -> session_opened
 /// - upload_request -> upload_response               (§8.3.1, to the application)
 /// - push_request -> push_response                   (§8.3.3, to the user/device actor)
 /// - app_message_request -> app_message_response     (§8.4)

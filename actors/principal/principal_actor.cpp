@@ -33,7 +33,10 @@ struct principal_state {
   principal_config cfg;
   bool exists = false;
   account_kind kind = account_kind::USER;
-  std::map<std::string, caf::actor> sessions; // resource -> session
+  std::map<std::string, session_ref> sessions; // resource -> session
+  // Hosts of the sessions, watched once each: a host that dies (its node or
+  // I/O thread gone) ends every session it held.
+  std::unordered_map<caf::actor_addr, std::size_t> hosts;
   std::unordered_set<std::string> peers;
   // The newest presence known of each bound peer: sessions get each peer
   // transition once, in (epoch, sequence) order, and new sessions start from it.
@@ -87,17 +90,43 @@ void probe_peers(principal_actor* self, std::vector<std::string> peers) {
     self->send(self->state.cfg.router, probe_atom::value, self->state.address, std::move(peers));
 }
 
-void to_sessions(principal_actor* self, const caf::message& msg) {
-  for (auto& [resource, session] : self->state.sessions)
-    self->send(session, msg);
+// Sends (session id, xs...) to the host of one session.
+template <class... Ts>
+void to_session(principal_actor* self, const session_ref& s, Ts&&... xs) {
+  self->send(s.host, s.id, std::forward<Ts>(xs)...);
 }
 
-void session_gone(principal_actor* self, const std::string& resource) {
+template <class... Ts>
+void to_sessions(principal_actor* self, const Ts&... xs) {
+  for (auto& [resource, session] : self->state.sessions)
+    to_session(self, session, xs...);
+}
+
+void watch_host(principal_actor* self, const caf::actor& host) {
+  if (self->state.hosts[host.address()]++ == 0)
+    self->monitor(host);
+}
+
+void unwatch_host(principal_actor* self, const caf::actor& host) {
+  auto& hosts = self->state.hosts;
+  auto i = hosts.find(host.address());
+  if (i != hosts.end() && --i->second == 0) {
+    hosts.erase(i);
+    self->demonitor(host);
+  }
+}
+
+// The session of `resource` ended; `which`, when given, says which session,
+// so that the end of a session a newer one replaced changes nothing.
+void session_gone(principal_actor* self, const std::string& resource,
+                  const session_ref* which = nullptr) {
   auto& st = self->state;
   auto i = st.sessions.find(resource);
   if (i == st.sessions.end())
     return;
-  self->demonitor(i->second);
+  if (which != nullptr && i->second != *which)
+    return;
+  unwatch_host(self, i->second.host);
   st.sessions.erase(i);
   if (st.sessions.empty()) {
     publish_transition(self, false);
@@ -115,7 +144,7 @@ caf::result<Response> deliver_or_queue(principal_actor* self, delivery d) {
     return Response{status::NO_SUCH_ACCOUNT, 0};
   if (!st.sessions.empty()) {
     auto n = static_cast<std::uint32_t>(st.sessions.size());
-    to_sessions(self, caf::make_message(std::move(d)));
+    to_sessions(self, d);
     return Response{status::DELIVERED, n};
   }
   if (!st.cfg.offline)
@@ -144,7 +173,7 @@ void drain_offline(principal_actor* self) {
       [self](std::vector<delivery>& stored, std::string& last_key) {
         auto& st = self->state;
         for (auto& d : stored)
-          to_sessions(self, caf::make_message(std::move(d)));
+          to_sessions(self, d);
         if (!last_key.empty() && !st.sessions.empty())
           self->request(st.cfg.offline, caf::infinite, ack_atom::value, st.address, last_key)
             .then([](bool) {});
@@ -176,16 +205,17 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       self->quit(dm.reason);
       return;
     }
+    // A host went down: every session it held has ended.
+    std::vector<std::string> gone;
     for (auto& [resource, session] : self->state.sessions)
-      if (session.address() == dm.source) {
-        auto r = resource; // session_gone erases the entry
-        session_gone(self, r);
-        return;
-      }
+      if (session.host.address() == dm.source)
+        gone.push_back(resource);
+    for (auto& r : gone)
+      session_gone(self, r);
   });
   return {
     [self](open_atom, const std::string&, const std::string& resource,
-           const caf::actor& session) -> session_opened {
+           const session_ref& session) -> session_opened {
       auto& st = self->state;
       ++st.routed;
       if (!st.exists)
@@ -193,17 +223,17 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       auto i = st.sessions.find(resource);
       if (i != st.sessions.end()) {
         // RFC 6120 §7.7.2.2: the newer session of a resource replaces the older.
-        self->demonitor(i->second);
-        self->send(i->second, close_atom::value, std::string{"conflict"});
+        to_session(self, i->second, close_atom::value, std::string{"conflict"});
+        unwatch_host(self, i->second.host);
         i->second = session;
       } else {
         st.sessions.emplace(resource, session);
       }
-      self->monitor(session);
+      watch_host(self, session.host);
       std::vector<std::string> peers(st.peers.begin(), st.peers.end());
       for (auto& [peer, ev] : st.peer_presence)
         if (ev.online)
-          self->send(session, ev);
+          to_session(self, session, ev);
       if (!std::exchange(st.probed, true))
         probe_peers(self, peers);
       if (st.sessions.size() == 1) {
@@ -212,7 +242,9 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       }
       return {caf::actor_cast<caf::actor>(self), st.kind, std::move(peers)};
     },
-    [self](close_atom, const std::string& resource) { session_gone(self, resource); },
+    [self](close_atom, const std::string& resource, const session_ref& session) {
+      session_gone(self, resource, &session);
+    },
     [self](push_request& r) -> caf::result<push_response> {
       ++self->state.routed;
       return deliver_or_queue<push_response>(
@@ -243,12 +275,12 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
         return; // a restatement or older news
       ev.bound.clear();
       st.peer_presence[ev.address] = ev;
-      to_sessions(self, caf::make_message(std::move(ev)));
+      to_sessions(self, ev);
     },
     [self](bound_atom a, const std::string& peer) {
       ++self->state.routed;
       self->state.peers.insert(peer);
-      to_sessions(self, caf::make_message(a, peer));
+      to_sessions(self, a, peer);
       probe_peers(self, {peer});
     },
     [self](probe_atom a, const std::string& requester) {
@@ -263,14 +295,15 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       ++self->state.routed;
       self->state.peers.erase(peer);
       self->state.peer_presence.erase(peer);
-      to_sessions(self, caf::make_message(a, peer));
+      to_sessions(self, a, peer);
     },
     [self](gone_atom a) {
       auto& st = self->state;
       ++st.routed;
-      to_sessions(self, caf::make_message(a));
-      for (auto& [resource, session] : st.sessions)
-        self->demonitor(session);
+      to_sessions(self, a);
+      for (auto& [host, count] : st.hosts)
+        self->demonitor(host);
+      st.hosts.clear();
       st.sessions.clear();
       publish_transition(self, false);
       self->quit();

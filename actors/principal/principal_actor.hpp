@@ -24,7 +24,7 @@ struct principal_config {
 /// does not exist with no-such-account.
 ///
 /// Routed to it by the router (counted for safe passivation):
-/// - (open_atom, address, resource, caf::actor session) -> session_opened
+/// - (open_atom, address, resource, session_ref session) -> session_opened
 /// - push_request -> push_response; direct_request -> direct_response
 /// - presence_event (a bound peer's transition), forwarded to the sessions
 /// - (bound_atom | unbound_atom, peer), forwarded to the sessions
@@ -35,7 +35,9 @@ struct principal_config {
 /// - (gone_atom): the account was deleted; sessions get (gone_atom), it stops
 /// From its sessions:
 /// - (send_atom, direct_request): authorised against the bindings, then routed
-/// - (close_atom, resource); a session that dies is closed the same way
+/// - (close_atom, resource, session_ref): that session ended (a later
+///   session of the same resource stays); a session whose host dies ends
+///   the same way
 /// On its first session (and each new binding) it probes its peers; every
 /// new session gets the online peers it knows. To its sessions: delivery,
 /// presence_event, (bound_atom|unbound_atom, peer),

@@ -1,35 +1,26 @@
-// RFC 6120 §3, §5, §13.9: one client connection's transport as a CAF broker.
+// RFC 6120 §3, §5, §13.9: one client connection's transport on an I/O thread.
 #include "node/xmpp/c2s_connection.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
-#include <optional>
-#include <vector>
 
 #include <caf/all.hpp>
-#include <caf/io/all.hpp>
 
 #include "actors/account/credentials.hpp"
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
-#include "actors/message/exchanges.hpp"
-#include "node/tls/session.hpp"
+#include "node/xmpp/c2s_host.hpp"
+#include "node/xmpp/c2s_resumables.hpp"
 
 namespace irsp::xmpp {
 
 namespace {
-
-using bind_timeout_atom = caf::atom_constant<caf::atom("c2sbindto")>;
-// XEP-0198 resumption between connection actors: the successor asks the
-// holder for the session; the holder says when the user/device actor has
-// switched to the successor; a timer ends a session nobody resumed.
-using sm_takeover_atom = caf::atom_constant<caf::atom("smtakeover")>;
-using sm_done_atom = caf::atom_constant<caf::atom("smdone")>;
-using sm_expire_atom = caf::atom_constant<caf::atom("smexpire")>;
-using sm_forward_atom = caf::atom_constant<caf::atom("smforward")>;
 
 // Which actor answers which request, and with what.
 template <class Request>
@@ -107,421 +98,6 @@ void default_log(const std::string& line) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
-} // namespace
-
-void c2s_resumables::put(const std::string& id, const caf::actor_addr& holder) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  by_id_[id] = holder;
-}
-
-caf::actor c2s_resumables::find(const std::string& id) const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto i = by_id_.find(id);
-  return i == by_id_.end() ? caf::actor{} : caf::actor_cast<caf::actor>(i->second);
-}
-
-void c2s_resumables::erase(const std::string& id, const caf::actor_addr& holder) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto i = by_id_.find(id);
-  if (i != by_id_.end() && i->second == holder)
-    by_id_.erase(i);
-}
-
-struct c2s_connection_state {
-  std::shared_ptr<const c2s_config> cfg;
-  caf::io::connection_handle hdl;
-  std::string peer; // "address:port", for the log
-  std::unique_ptr<c2s_stream> stream;
-  std::optional<tls::session> tls;
-  bool tls_reported = false; // stream told that the handshake completed
-  caf::actor principal;      // the account's user/device actor, once bound
-  bool logged = false;
-  bool paused = false;
-  bool closed = false;
-  std::vector<c2s_action> actions; // scratch, kept to avoid reallocation
-  std::string scratch;             // TLS plaintext in / ciphertext out
-  // XEP-0198 (the module is owned by the stream).
-  stream_management* sm = nullptr;
-  bool detached = false;  // the connection dropped; the session waits to be resumed
-  caf::actor successor;   // took the session over: what arrives goes there
-  caf::actor predecessor; // handing the session over: its messages come first
-  std::vector<std::function<void()>> held; // the principal's, until predecessor is done
-
-  static inline const char* name = "irsp.c2s";
-};
-
-namespace {
-
-using c2s_connection_actor = caf::io::stateful_broker<c2s_connection_state>;
-using self_ptr = c2s_connection_actor*;
-
-void run_actions(self_ptr self);
-
-void log_once(self_ptr self, std::string_view condition, std::string_view text) {
-  auto& st = self->state;
-  if (st.logged)
-    return;
-  st.logged = true;
-  auto line = log_line(st.peer, condition, text);
-  if (st.cfg->log)
-    st.cfg->log(line);
-  else
-    default_log(line);
-}
-
-// The connection_handle of CAF 0.17's default multiplexer is the socket
-// descriptor (network::conn_hdl_from_socket); options CAF does not set are
-// set on it directly.
-int socket_of(caf::io::connection_handle hdl) {
-  return static_cast<int>(hdl.id());
-}
-
-void set_socket_options(self_ptr self) {
-  auto fd = socket_of(self->state.hdl);
-  auto ms = static_cast<unsigned>(self->state.cfg->tcp_user_timeout.count());
-  if (ms > 0)
-    ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
-  // A peer that vanished while idle is found by keepalive probes, so its
-  // session does not stay online for ever (probing is bounded by the user
-  // timeout above).
-  int on = 1;
-  int idle = static_cast<int>(self->state.cfg->keepalive_idle.count());
-  int interval = 30;
-  if (idle > 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  }
-}
-
-// The session ends for good: what the client never acknowledged waits in
-// the offline queue for its next session, as if it had been offline.
-void store_unacknowledged(self_ptr self) {
-  auto& st = self->state;
-  if (!st.sm || st.successor || !st.cfg->offline || st.stream->address().empty())
-    return;
-  for (auto& d : st.sm->take_undelivered())
-    self->send(st.cfg->offline, enqueue_atom::value, st.stream->address(), std::move(d));
-}
-
-void quit(self_ptr self) {
-  auto& st = self->state;
-  store_unacknowledged(self);
-  if (st.sm && !st.sm->id().empty())
-    st.cfg->resumables->erase(st.sm->id(), self->address());
-  if (!st.closed) {
-    st.closed = true;
-    self->close(st.hdl); // sends what is queued, then FIN
-  }
-  self->quit();
-}
-
-// Drops the connection at once, discarding queued output: for a client that
-// does not read, a graceful close would wait for it forever.
-void abort_connection(self_ptr self, std::string_view condition, std::string_view text) {
-  auto& st = self->state;
-  log_once(self, condition, text);
-  auto fd = socket_of(st.hdl);
-  linger hard{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-  ::shutdown(fd, SHUT_RDWR); // the pending write fails and CAF lets go of the socket
-  quit(self);
-}
-
-// Hands bytes to the socket, through TLS once it is on.
-void send_bytes(self_ptr self, std::string_view plain) {
-  auto& st = self->state;
-  if (st.closed)
-    return;
-  auto& out = self->wr_buf(st.hdl);
-  // Give back what a burst grew while nothing is queued (idle memory).
-  if (out.empty() && out.capacity() > 4 * st.cfg->read_size)
-    std::vector<char>{}.swap(out);
-  if (st.tls) {
-    st.tls->write_plaintext(plain);
-    st.scratch.clear();
-    st.tls->take_ciphertext(st.scratch);
-    out.insert(out.end(), st.scratch.begin(), st.scratch.end());
-  } else {
-    out.insert(out.end(), plain.begin(), plain.end());
-  }
-}
-
-// Sends what TLS queued by itself (handshake records, alerts).
-void flush_tls(self_ptr self) {
-  auto& st = self->state;
-  if (!st.tls || st.closed)
-    return;
-  st.scratch.clear();
-  st.tls->take_ciphertext(st.scratch);
-  if (!st.scratch.empty()) {
-    auto& out = self->wr_buf(st.hdl);
-    out.insert(out.end(), st.scratch.begin(), st.scratch.end());
-  }
-}
-
-void flush(self_ptr self) {
-  auto& st = self->state;
-  if (st.closed)
-    return;
-  // Behind the write in flight, CAF queues the rest here: when that grows
-  // past the bound, the client has stopped reading.
-  auto queued = self->wr_buf(st.hdl).size();
-  self->flush(st.hdl);
-  if (queued > st.cfg->max_output) {
-    abort_connection(self, "policy-violation",
-                     "the client is not reading: " + std::to_string(queued)
-                       + " bytes queued for it");
-    return;
-  }
-  if (st.scratch.capacity() > 4 * st.cfg->read_size)
-    std::string{}.swap(st.scratch);
-}
-
-// Closes after a stream error or the closing tag: close_notify, then FIN.
-void close_connection(self_ptr self) {
-  auto& st = self->state;
-  if (st.tls && st.tls->shutdown())
-    flush_tls(self);
-  flush(self);
-  quit(self);
-}
-
-template <class Request>
-void call(self_ptr self, std::uint64_t id, Request& request) {
-  using answer = typename answer_of<Request>::type;
-  auto& st = self->state;
-  auto on_answer = [self, id](answer& a) {
-    self->state.stream->reply(id, c2s_response{std::move(a)});
-    run_actions(self);
-  };
-  auto on_error = [self, id](caf::error&) {
-    self->state.stream->reply(id, c2s_response{c2s_request_failed{}});
-    run_actions(self);
-  };
-  // No timeout on the message path: these actors are local and answer or die
-  // (a dead receiver answers with an error at once), while a timeout leaves
-  // one entry in CAF's clock per request for its whole length — at 14 k
-  // round trips/s that held ~50 MB of pending timers.
-  auto timeout = caf::infinite;
-  if constexpr (std::is_same_v<Request, message::direct_request>) {
-    // Through the account's own actor, which checks the bindings.
-    self->request(st.principal, timeout, send_atom::value, std::move(request))
-      .then(on_answer, on_error);
-  } else if constexpr (std::is_same_v<Request, account::register_request>) {
-    self->request(st.cfg->accounts, timeout, std::move(request)).then(on_answer, on_error);
-  } else {
-    self->request(st.cfg->router, timeout, std::move(request)).then(on_answer, on_error);
-  }
-}
-
-void lookup(self_ptr self, const c2s_lookup& l) {
-  auto& st = self->state;
-  self
-    ->request(st.cfg->accounts, st.cfg->request_timeout, scram_atom::value, l.address,
-              l.hash == account::scram_hash::sha256)
-    .then(
-      [self](account::scram_secret& secret) {
-        self->state.stream->credentials(std::move(secret));
-        run_actions(self);
-      },
-      [self](caf::error&) {
-        self->state.stream->credentials_unavailable();
-        run_actions(self);
-      });
-}
-
-void open_session(self_ptr self, const c2s_open& o) {
-  auto& st = self->state;
-  self
-    ->request(st.cfg->router, st.cfg->request_timeout, open_atom::value, o.address, o.resource,
-              caf::actor_cast<caf::actor>(self))
-    .then(
-      [self](message::session_opened& opened) {
-        auto& st = self->state;
-        st.principal = opened.principal;
-        st.stream->opened(opened.principal != nullptr, opened.kind, std::move(opened.peers));
-        run_actions(self);
-      },
-      [self](caf::error&) {
-        self->state.stream->fail("internal-server-error", "the session could not be opened");
-        run_actions(self);
-      });
-}
-
-// Carries out what the stream asked for, in order, then sends.
-void run_actions(self_ptr self) {
-  auto& st = self->state;
-  st.stream->take_actions(st.actions);
-  if (st.closed) {
-    // Detached (waiting for resumption) or closing: nothing can go out, and
-    // the stream ending ends the session.
-    for (auto& a : st.actions)
-      if (std::holds_alternative<c2s_close>(a))
-        return quit(self);
-    st.actions.clear();
-    return;
-  }
-  bool close = false;
-  for (auto& a : st.actions) {
-    if (auto* w = std::get_if<c2s_write>(&a)) {
-      send_bytes(self, w->bytes);
-    } else if (std::holds_alternative<c2s_start_tls>(a)) {
-      // <proceed/> went out in the clear above; from here on, TLS.
-      st.tls.emplace(st.cfg->tls->new_session());
-    } else if (std::holds_alternative<c2s_close>(a)) {
-      close = true;
-    } else if (auto* l = std::get_if<c2s_log>(&a)) {
-      log_once(self, l->condition, l->text);
-    } else if (auto* l = std::get_if<c2s_lookup>(&a)) {
-      lookup(self, *l);
-    } else if (auto* o = std::get_if<c2s_open>(&a)) {
-      open_session(self, *o);
-    } else if (auto* c = std::get_if<c2s_call>(&a)) {
-      std::visit([&](auto& r) { call(self, c->id, r); }, c->request);
-    }
-  }
-  st.actions.clear();
-  if (close)
-    return close_connection(self);
-  flush(self);
-  if (st.closed)
-    return;
-  // Backpressure: while the stream waits for an answer, leave further
-  // input in the socket.
-  bool wait = st.stream->waiting();
-  if (wait && !st.paused)
-    self->halt(st.hdl);
-  else if (!wait && st.paused)
-    self->trigger(st.hdl);
-  st.paused = wait;
-}
-
-// -- XEP-0198: detaching, handing over, taking over ------------------------------
-
-// The connection dropped: a session the client may resume stays, holding
-// what arrives for it, until resumed or expired. True if it stays.
-bool detach(self_ptr self) {
-  auto& st = self->state;
-  if (!st.sm || !st.sm->resumable() || !st.stream->bound() || st.stream->finished()
-      || st.successor)
-    return false;
-  st.closed = true;
-  st.detached = true;
-  self->delayed_send(self, st.cfg->sm.resume_timeout, sm_expire_atom::value);
-  return true;
-}
-
-// Messages for the session: passed on to a successor; held back while a
-// predecessor is still passing on what the user/device actor sent it, so
-// that order is kept; otherwise `apply`.
-template <class... Ts>
-void to_session(self_ptr self, std::function<void()> apply, const Ts&... xs) {
-  auto& st = self->state;
-  if (st.successor) {
-    self->send(st.successor, xs...);
-    return;
-  }
-  if (st.predecessor
-      && self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.predecessor)) {
-    st.held.push_back(std::move(apply));
-    return;
-  }
-  apply();
-}
-
-void reopen(self_ptr self, const std::string& resource) {
-  auto& st = self->state;
-  // Opening the same resource makes the user/device actor replace the
-  // predecessor with us, without an offline/online flap.
-  self
-    ->request(st.cfg->router, st.cfg->request_timeout, open_atom::value, st.stream->address(),
-              resource, caf::actor_cast<caf::actor>(self))
-    .then(
-      [self](message::session_opened& opened) {
-        auto& st = self->state;
-        st.principal = opened.principal;
-        if (!st.principal)
-          st.stream->gone();
-        run_actions(self);
-      },
-      [self](caf::error&) {
-        self->state.stream->fail("internal-server-error", "the session could not be reopened");
-        run_actions(self);
-      });
-}
-
-// <resume previd h/>: ask the session's holder to hand it over.
-void resume(self_ptr self, const std::string& previd, std::uint32_t h) {
-  auto& st = self->state;
-  auto holder = st.cfg->resumables->find(previd);
-  if (!holder || holder.address() == self->address()) {
-    st.sm->resume_failed(*st.stream, "item-not-found");
-    return;
-  }
-  self
-    ->request(holder, st.cfg->request_timeout, sm_takeover_atom::value, st.stream->address(), h,
-              caf::actor_cast<caf::actor>(self))
-    .then(
-      [self, previd, holder](sm_state& state) {
-        auto& st = self->state;
-        st.predecessor = holder;
-        // Should the predecessor never say it is done, stop waiting anyway.
-        self->delayed_send(self, st.cfg->request_timeout, sm_done_atom::value);
-        st.cfg->resumables->put(previd, self->address());
-        auto resource = state.resource;
-        st.sm->resumed(*st.stream, previd, std::move(state));
-        reopen(self, resource);
-        run_actions(self);
-      },
-      [self](caf::error&) {
-        self->state.sm->resume_failed(*self->state.stream, "item-not-found");
-        run_actions(self);
-      });
-}
-
-caf::result<sm_state> hand_over(self_ptr self, const std::string& address, std::uint32_t h,
-                                const caf::actor& successor) {
-  auto& st = self->state;
-  sm_state state;
-  if (!st.sm || !st.sm->resumable() || st.successor || !st.stream->bound()
-      || st.stream->finished() || address != st.stream->address() || !st.sm->hand_over(h, state))
-    return caf::make_error(caf::sec::invalid_argument);
-  state.resource = st.stream->resource();
-  state.peers = st.stream->peers();
-  st.successor = successor;
-  if (!st.closed) {
-    // The client resumed elsewhere while this connection still looked alive.
-    st.closed = true;
-    self->close(st.hdl);
-  }
-  // Until the user/device actor confirms the switch (close "conflict"),
-  // what it sends here goes on to the successor; then, or at the latest
-  // after this, the holder is gone.
-  self->delayed_send(self, st.cfg->request_timeout, sm_expire_atom::value);
-  return state;
-}
-
-void add_stream_management(self_ptr self) {
-  auto& st = self->state;
-  sm_transport transport;
-  transport.make_resumable = [self] {
-    auto id = hex_id();
-    self->state.cfg->resumables->put(id, self->address());
-    return id;
-  };
-  transport.resume = [self](const std::string& previd, std::uint32_t h) {
-    resume(self, previd, h);
-  };
-  transport.forward = [self](const std::string& xml) {
-    if (self->state.successor)
-      self->send(self->state.successor, sm_forward_atom::value, xml);
-  };
-  auto sm = std::make_unique<stream_management>(std::move(transport), st.cfg->sm);
-  st.sm = sm.get();
-  st.stream->add_module(std::move(sm));
-}
-
 std::vector<channel_binding> channel_bindings(const tls::session& s) {
   std::vector<channel_binding> out;
   if (auto x = s.tls_exporter())
@@ -531,182 +107,712 @@ std::vector<channel_binding> channel_bindings(const tls::session& s) {
   return out;
 }
 
-void on_bytes(self_ptr self, const std::vector<char>& buf) {
-  auto& st = self->state;
-  if (!st.tls) {
-    st.stream->feed(buf.data(), buf.size());
-    return run_actions(self);
-  }
-  auto& tls = *st.tls;
-  bool ok = tls.feed_ciphertext(buf.data(), buf.size());
-  if (ok && tls.handshake_done() && !st.tls_reported) {
-    st.tls_reported = true;
-    st.stream->tls_established(channel_bindings(tls));
-  }
-  st.scratch.clear();
-  ok = ok && tls.read_plaintext(st.scratch);
-  if (!ok) {
-    // The alert telling the client why goes out before the close.
-    flush_tls(self);
-    log_once(self, "tls-failure", tls.error());
-    flush(self);
-    return quit(self);
-  }
-  if (!st.scratch.empty()) {
-    std::string plain;
-    plain.swap(st.scratch); // the stream's writes below reuse scratch
-    st.stream->feed(plain);
-  }
-  flush_tls(self);
-  if (tls.peer_closed() && !st.stream->finished()) {
-    // close_notify without </stream:stream>: the client is gone, perhaps
-    // to resume elsewhere.
-    if (!detach(self))
-      quit(self);
-    return;
-  }
-  run_actions(self);
+// The connection ended while its open was on the way: the user/device actor
+// has filed a session that no longer exists; it hears of its end now.
+void gone_before_open(c2s_host* host, std::uint64_t id, const std::string& resource,
+                      const caf::actor& principal) {
+  if (principal)
+    host->self()->send(principal, close_atom::value, resource,
+                       message::session_ref{host->handle(), id});
 }
 
-caf::behavior connection_fn(self_ptr self, caf::io::connection_handle hdl,
-                            std::shared_ptr<const c2s_config> cfg, bool direct_tls) {
-  auto& st = self->state;
-  st.cfg = std::move(cfg);
-  st.hdl = hdl;
-  auto address = self->remote_addr(hdl);
-  auto port = std::to_string(self->remote_port(hdl));
-  st.peer = address.find(':') == std::string::npos ? address + ":" + port
-                                                   : "[" + address + "]:" + port;
-  st.stream = std::make_unique<c2s_stream>(st.cfg->settings, address, direct_tls);
-  add_stream_management(self);
-  if (direct_tls)
-    st.tls.emplace(st.cfg->tls->new_session());
-  set_socket_options(self);
-  self->configure_read(hdl, caf::io::receive_policy::at_most(st.cfg->read_size));
-  self->delayed_send(self, st.cfg->bind_timeout, bind_timeout_atom::value);
-  return {
-    [self](caf::io::new_data_msg& msg) { on_bytes(self, msg.buf); },
-    [self](caf::io::connection_closed_msg&) {
-      // The client went away (without a closing tag, or after ours).
-      auto& st = self->state;
-      st.closed = true;
-      if (!detach(self))
-        quit(self);
-    },
-    [self](bind_timeout_atom) {
-      auto& st = self->state;
-      if (!st.stream->bound() && !st.stream->finished()) {
-        st.stream->timeout("no session within "
-                           + std::to_string(st.cfg->bind_timeout.count() / 1000) + " s");
-        run_actions(self);
-      }
-    },
-    [self](c2s_shutdown_atom) {
-      self->state.stream->shutdown();
-      run_actions(self);
-      quit(self);
-    },
-    // XEP-0198 between connection actors.
-    [self](sm_takeover_atom, const std::string& address, std::uint32_t h,
-           const caf::actor& successor) { return hand_over(self, address, h, successor); },
-    [self](sm_forward_atom a, std::string& xml) {
-      to_session(
-        self,
-        [self, xml] {
-          auto& st = self->state;
-          st.sm->adopt(*st.stream, xml);
-          run_actions(self);
-        },
-        a, xml);
-    },
-    [self](sm_done_atom) {
-      auto& st = self->state;
-      if (!st.predecessor)
-        return;
-      st.predecessor = nullptr;
-      auto held = std::move(st.held);
-      for (auto& apply : held)
-        apply();
-    },
-    [self](sm_expire_atom) {
-      auto& st = self->state;
-      if (st.successor) {
-        self->send(st.successor, sm_done_atom::value);
-        quit(self);
-      } else if (st.detached) {
-        quit(self); // not resumed in time: the session ends, the account may go offline
-      }
-    },
-    // From the account's user/device actor (principal_actor.hpp).
-    [self](message::delivery& d) {
-      to_session(
-        self,
-        [self, d] {
-          self->state.stream->deliver(d);
-          run_actions(self);
-        },
-        d);
-    },
-    [self](message::presence_event& ev) {
-      to_session(
-        self,
-        [self, ev] {
-          self->state.stream->presence(ev);
-          run_actions(self);
-        },
-        ev);
-    },
-    [self](bound_atom a, const std::string& peer) {
-      to_session(
-        self,
-        [self, peer] {
-          self->state.stream->binding_changed(peer, true);
-          run_actions(self);
-        },
-        a, peer);
-    },
-    [self](unbound_atom a, const std::string& peer) {
-      to_session(
-        self,
-        [self, peer] {
-          self->state.stream->binding_changed(peer, false);
-          run_actions(self);
-        },
-        a, peer);
-    },
-    [self](close_atom, const std::string& reason) {
-      auto& st = self->state;
-      if (st.successor) {
-        // The user/device actor now sends to the successor: nothing more
-        // will come here.
-        self->send(st.successor, sm_done_atom::value);
-        return quit(self);
-      }
-      to_session(
-        self,
-        [self] {
-          self->state.stream->replaced();
-          run_actions(self);
-        },
-        close_atom::value, reason);
-    },
-    [self](gone_atom a) {
-      to_session(
-        self,
-        [self] {
-          self->state.stream->gone();
-          run_actions(self);
-        },
-        a);
-    },
-  };
+// Runs `fn` on the connection `id` of `host` if it is still there.
+template <class F>
+void with(c2s_host* host, std::uint64_t id, F&& fn) {
+  if (auto* c = host->find(id))
+    fn(*c);
 }
 
 } // namespace
 
-caf::actor fork_c2s_connection(caf::io::broker* listener, caf::io::connection_handle hdl,
-                               std::shared_ptr<const c2s_config> config, bool direct_tls) {
-  return listener->fork(connection_fn, hdl, std::move(config), direct_tls);
+c2s_connection::c2s_connection(c2s_host& host, std::uint64_t id, net::accepted socket,
+                               bool direct_tls)
+  : host_(host), id_(id), fd_(socket.fd), peer_(std::move(socket.peer)) {
+  const auto& cfg = host_.config();
+  stream_ = std::make_unique<c2s_stream>(cfg.settings, std::move(socket.address), direct_tls);
+  add_stream_management();
+  if (direct_tls)
+    tls_.emplace(cfg.tls->new_session());
+  counted_login_ = true;
+  host_.shared().logins.fetch_add(1, std::memory_order_relaxed);
+}
+
+c2s_connection::~c2s_connection() {
+  end_login();
+  if (fd_ >= 0) {
+    host_.loop().unwatch(fd_);
+    ::close(fd_);
+  }
+}
+
+message::session_ref c2s_connection::ref() const {
+  return {host_.handle(), id_};
+}
+
+void c2s_connection::end_login() {
+  if (counted_login_) {
+    counted_login_ = false;
+    host_.shared().logins.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void c2s_connection::start() {
+  set_socket_options();
+  interest_ = EPOLLIN | EPOLLRDHUP;
+  host_.loop().watch(fd_, this, interest_);
+  auto* host = &host_;
+  auto id = id_;
+  bind_timer_ = host_.loop().after(host_.config().bind_timeout, [host, id] {
+    with(host, id, [](c2s_connection& c) {
+      c.bind_timer_ = 0;
+      c.defer([&c] {
+        if (!c.stream_->bound() && !c.stream_->finished()) {
+          c.stream_->timeout("no session within "
+                             + std::to_string(c.host_.config().bind_timeout.count() / 1000)
+                             + " s");
+          c.run_actions();
+        }
+      });
+    });
+  });
+}
+
+void c2s_connection::set_socket_options() {
+  const auto& cfg = host_.config();
+  int on = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  auto ms = static_cast<unsigned>(cfg.tcp_user_timeout.count());
+  if (ms > 0)
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+  // A peer that vanished while idle is found by keepalive probes, so its
+  // session does not stay online for ever (probing is bounded by the user
+  // timeout above).
+  int idle = static_cast<int>(cfg.keepalive_idle.count());
+  int interval = 30;
+  if (idle > 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  }
+}
+
+void c2s_connection::log_once(std::string_view condition, std::string_view text) {
+  if (logged_)
+    return;
+  logged_ = true;
+  auto line = log_line(peer_, condition, text);
+  if (host_.config().log)
+    host_.config().log(line);
+  else
+    default_log(line);
+}
+
+// -- the socket ----------------------------------------------------------------------
+
+void c2s_connection::on_ready(std::uint32_t events) {
+  if (fd_ < 0)
+    return;
+  if (events & EPOLLOUT)
+    flush();
+  if (fd_ < 0 || quit_)
+    return;
+  if (events & EPOLLERR) {
+    peer_gone();
+    return;
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+    read_some();
+}
+
+void c2s_connection::read_some() {
+  std::size_t budget = host_.config().read_budget;
+  char chunk[16384];
+  while (fd_ >= 0 && !busy_ && !quit_ && !closed_ && (interest_ & EPOLLIN) && budget > 0) {
+    auto n = ::read(fd_, chunk, std::min(sizeof chunk, budget));
+    if (n > 0) {
+      budget -= static_cast<std::size_t>(n);
+      on_bytes(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == 0) {
+      peer_gone(); // FIN: the client went away, without a closing tag or after ours
+      return;
+    }
+    if (errno == EINTR)
+      continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      peer_gone();
+    return;
+  }
+}
+
+void c2s_connection::peer_gone() {
+  if (busy_)
+    return defer([this] { peer_gone(); });
+  if (quit_)
+    return;
+  if (fd_ >= 0) {
+    host_.loop().unwatch(fd_);
+    ::close(fd_);
+    fd_ = -1;
+  }
+  closed_ = true;
+  out_.clear();
+  out_pos_ = 0;
+  if (!detach())
+    quit();
+}
+
+void c2s_connection::on_bytes(const char* data, std::size_t size) {
+  if (!tls_) {
+    stream_->feed(data, size);
+    return run_actions();
+  }
+  if (!tls_->handshake_done()) {
+    // The handshake's public-key work (key exchange, signature) is the
+    // slowest step of a login: off the I/O thread.
+    auto bytes = std::make_shared<std::string>(data, size);
+    auto ok = std::make_shared<bool>(false);
+    offload([this, bytes, ok] { *ok = tls_->feed_ciphertext(bytes->data(), bytes->size()); },
+            [this, ok] { after_tls_feed(*ok); });
+    return;
+  }
+  after_tls_feed(tls_->feed_ciphertext(data, size));
+}
+
+void c2s_connection::after_tls_feed(bool ok) {
+  auto& tls = *tls_;
+  if (ok && tls.handshake_done() && !tls_reported_) {
+    tls_reported_ = true;
+    stream_->tls_established(channel_bindings(tls));
+  }
+  auto& plain = host_.scratch();
+  plain.clear();
+  ok = ok && tls.read_plaintext(plain);
+  if (!ok) {
+    // The alert telling the client why goes out before the close.
+    flush_tls();
+    log_once("tls-failure", tls.error());
+    flush();
+    return quit();
+  }
+  if (!plain.empty())
+    stream_->feed(plain);
+  flush_tls();
+  if (tls.peer_closed() && !stream_->finished()) {
+    // close_notify without </stream:stream>: the client is gone, perhaps
+    // to resume elsewhere.
+    return peer_gone();
+  }
+  run_actions();
+}
+
+// Hands bytes to the socket, through TLS once it is on.
+void c2s_connection::send_bytes(std::string_view plain) {
+  if (closed_)
+    return;
+  if (tls_) {
+    tls_->write_plaintext(plain);
+    tls_->take_ciphertext(out_);
+  } else {
+    out_.append(plain);
+  }
+}
+
+// Sends what TLS queued by itself (handshake records, alerts).
+void c2s_connection::flush_tls() {
+  if (tls_ && !closed_)
+    tls_->take_ciphertext(out_);
+}
+
+void c2s_connection::flush() {
+  if (fd_ < 0) {
+    out_.clear();
+    out_pos_ = 0;
+    return;
+  }
+  while (out_pos_ < out_.size()) {
+    auto n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
+    if (n > 0) {
+      out_pos_ += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      break;
+    // Reset by the peer, or the user timeout gave up on it.
+    out_.clear();
+    out_pos_ = 0;
+    return peer_gone();
+  }
+  if (out_pos_ == out_.size()) {
+    // Nothing queued: give the buffer back (idle connections hold none).
+    std::string{}.swap(out_);
+    out_pos_ = 0;
+  } else if (out_.size() - out_pos_ > host_.config().max_output) {
+    return abort_connection("policy-violation",
+                            "the client is not reading: " + std::to_string(out_.size() - out_pos_)
+                              + " bytes queued for it");
+  } else if (out_pos_ > out_.size() / 2) {
+    out_.erase(0, out_pos_);
+    out_pos_ = 0;
+  }
+  update_interest();
+}
+
+void c2s_connection::update_interest() {
+  if (fd_ < 0)
+    return;
+  std::uint32_t want = EPOLLRDHUP;
+  // Backpressure: while the stream waits for an answer (or a job runs),
+  // leave further input in the socket.
+  if (!busy_ && !quit_ && !closed_ && !stream_->waiting())
+    want |= EPOLLIN;
+  if (out_pos_ < out_.size())
+    want |= EPOLLOUT;
+  if (want != interest_) {
+    interest_ = want;
+    host_.loop().rewatch(fd_, this, want);
+  }
+}
+
+// Closes after a stream error or the closing tag: close_notify, then FIN.
+void c2s_connection::close_connection() {
+  if (tls_ && tls_->shutdown())
+    flush_tls();
+  flush();
+  quit();
+}
+
+// Drops the connection at once, discarding queued output: for a client that
+// does not read, a graceful close would wait for it forever.
+void c2s_connection::abort_connection(std::string_view condition, std::string_view text) {
+  log_once(condition, text);
+  if (fd_ >= 0) {
+    linger hard{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  }
+  out_.clear();
+  out_pos_ = 0;
+  quit();
+}
+
+void c2s_connection::quit() {
+  if (busy_)
+    return defer([this] { quit(); });
+  if (quit_)
+    return;
+  quit_ = true;
+  closed_ = true;
+  end_login();
+  if (bind_timer_ != 0)
+    host_.loop().cancel(std::exchange(bind_timer_, 0));
+  const auto& cfg = host_.config();
+  // The session ends for good: what the client never acknowledged waits in
+  // the offline queue for its next session, as if it had been offline.
+  if (sm_ && !successor_ && cfg.offline && !stream_->address().empty())
+    for (auto& d : sm_->take_undelivered())
+      // Anonymous: nobody waits for the queue's answer, and an answer to
+      // a plain send would come back as a message nobody expects.
+      caf::anon_send(cfg.offline, enqueue_atom::value, stream_->address(), std::move(d));
+  if (sm_ && !sm_->id().empty())
+    cfg.resumables->erase(sm_->id(), ref());
+  if (principal_ && !successor_)
+    host_.self()->send(principal_, close_atom::value, stream_->resource(), ref());
+  if (fd_ >= 0) {
+    // What is still queued goes out if the kernel takes it now; a client
+    // that stopped reading gets no more of our time.
+    if (out_pos_ < out_.size())
+      [[maybe_unused]] auto n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_,
+                                       MSG_NOSIGNAL | MSG_DONTWAIT);
+    host_.loop().unwatch(fd_);
+    ::close(fd_);
+    fd_ = -1;
+  }
+  host_.retire(id_);
+}
+
+// -- the work pool ---------------------------------------------------------------
+
+void c2s_connection::offload(std::function<void()> work, std::function<void()> then) {
+  busy_ = true;
+  update_interest();
+  auto* host = &host_;
+  auto id = id_;
+  // The connection stays alive while busy: quit() and retire wait for the job.
+  host_.shared().pool->submit([host, id, work = std::move(work), then = std::move(then)]() mutable {
+    work();
+    host->loop().post([host, id, then = std::move(then)]() mutable {
+      with(host, id, [&then](c2s_connection& c) { c.job_done(std::move(then)); });
+    });
+  });
+}
+
+void c2s_connection::job_done(std::function<void()> then) {
+  busy_ = false;
+  then();
+  // What arrived meanwhile, in order; each may start another job.
+  while (!busy_ && !deferred_.empty()) {
+    auto fn = std::move(deferred_.front());
+    deferred_.erase(deferred_.begin());
+    fn();
+  }
+  if (!busy_ && !quit_)
+    update_interest();
+}
+
+void c2s_connection::defer(std::function<void()> fn) {
+  if (busy_)
+    deferred_.push_back(std::move(fn));
+  else
+    fn();
+}
+
+// -- stream actions ----------------------------------------------------------------
+
+// Carries out what the stream asked for, in order, then sends.
+void c2s_connection::run_actions() {
+  if (quit_)
+    return;
+  stream_->take_actions(actions_);
+  if (closed_) {
+    // Detached (waiting for resumption) or closing: nothing can go out, and
+    // the stream ending ends the session.
+    for (auto& a : actions_)
+      if (std::holds_alternative<c2s_close>(a)) {
+        actions_.clear();
+        return quit();
+      }
+    actions_.clear();
+    return;
+  }
+  bool close = false;
+  for (auto& a : actions_) {
+    if (auto* w = std::get_if<c2s_write>(&a)) {
+      send_bytes(w->bytes);
+    } else if (std::holds_alternative<c2s_start_tls>(a)) {
+      // <proceed/> went out in the clear above; from here on, TLS.
+      tls_.emplace(host_.config().tls->new_session());
+    } else if (std::holds_alternative<c2s_close>(a)) {
+      close = true;
+    } else if (auto* l = std::get_if<c2s_log>(&a)) {
+      log_once(l->condition, l->text);
+    } else if (auto* l = std::get_if<c2s_lookup>(&a)) {
+      lookup(*l);
+    } else if (auto* o = std::get_if<c2s_open>(&a)) {
+      open_session(*o);
+    } else if (auto* c = std::get_if<c2s_call>(&a)) {
+      call(*c);
+    }
+  }
+  actions_.clear();
+  if (actions_.capacity() > 16)
+    std::vector<c2s_action>{}.swap(actions_);
+  if (close)
+    return close_connection();
+  flush();
+}
+
+void c2s_connection::lookup(const c2s_lookup& l) {
+  const auto& cfg = host_.config();
+  auto* host = &host_;
+  auto id = id_;
+  host_.self()
+    ->request(cfg.accounts, cfg.request_timeout, scram_atom::value, l.address,
+              l.hash == account::scram_hash::sha256)
+    .then(
+      [host, id](account::scram_secret& secret) {
+        with(host, id, [&secret](c2s_connection& c) {
+          // PLAIN derives a key from the password here: on the work pool.
+          auto shared = std::make_shared<account::scram_secret>(std::move(secret));
+          c.offload([&c, shared] { c.stream_->credentials(std::move(*shared)); },
+                    [&c] { c.run_actions(); });
+        });
+      },
+      [host, id](caf::error&) {
+        with(host, id, [](c2s_connection& c) {
+          c.stream_->credentials_unavailable();
+          c.run_actions();
+        });
+      });
+}
+
+void c2s_connection::open_session(const c2s_open& o) {
+  const auto& cfg = host_.config();
+  auto* host = &host_;
+  auto id = id_;
+  host_.self()
+    ->request(cfg.router, cfg.request_timeout, open_atom::value, o.address, o.resource, ref())
+    .then(
+      [host, id, resource = o.resource](message::session_opened& opened) {
+        if (!host->find(id))
+          return gone_before_open(host, id, resource, opened.principal);
+        with(host, id, [&opened](c2s_connection& c) {
+          c.principal_ = opened.principal;
+          c.stream_->opened(opened.principal != nullptr, opened.kind, std::move(opened.peers));
+          if (c.stream_->bound()) {
+            c.end_login();
+            if (c.bind_timer_ != 0)
+              c.host_.loop().cancel(std::exchange(c.bind_timer_, 0));
+          }
+          c.run_actions();
+        });
+      },
+      [host, id](caf::error&) {
+        with(host, id, [](c2s_connection& c) {
+          c.stream_->fail("internal-server-error", "the session could not be opened");
+          c.run_actions();
+        });
+      });
+}
+
+void c2s_connection::call(c2s_call& c) {
+  const auto& cfg = host_.config();
+  auto* host = &host_;
+  auto id = id_;
+  auto request_id = c.id;
+  std::visit(
+    [&](auto& request) {
+      using request_type = std::decay_t<decltype(request)>;
+      using answer = typename answer_of<request_type>::type;
+      auto on_answer = [host, id, request_id](answer& a) {
+        with(host, id, [&](c2s_connection& conn) {
+          conn.stream_->reply(request_id, c2s_response{std::move(a)});
+          conn.run_actions();
+        });
+      };
+      auto on_error = [host, id, request_id](caf::error&) {
+        with(host, id, [&](c2s_connection& conn) {
+          conn.stream_->reply(request_id, c2s_response{c2s_request_failed{}});
+          conn.run_actions();
+        });
+      };
+      // No timeout on the message path: these actors answer or die (a dead
+      // receiver answers with an error at once), while a timeout would keep
+      // one entry in CAF's clock per request for its whole length.
+      auto timeout = caf::infinite;
+      if constexpr (std::is_same_v<request_type, message::direct_request>) {
+        // Through the account's own actor, which checks the bindings.
+        host_.self()
+          ->request(principal_, timeout, send_atom::value, std::move(request))
+          .then(on_answer, on_error);
+      } else if constexpr (std::is_same_v<request_type, account::register_request>) {
+        host_.self()->request(cfg.accounts, timeout, std::move(request)).then(on_answer, on_error);
+      } else {
+        host_.self()->request(cfg.router, timeout, std::move(request)).then(on_answer, on_error);
+      }
+    },
+    c.request);
+}
+
+// -- messages for the session ------------------------------------------------------
+
+void c2s_connection::on_session_message(const caf::message& msg,
+                                        const caf::strong_actor_ptr& sender) {
+  if (busy_)
+    return defer([this, msg, sender] { on_session_message(msg, sender); });
+  if (quit_)
+    return;
+  if (msg.match_elements<std::uint64_t, close_atom, std::string>() && successor_) {
+    // The user/device actor now sends to the successor: nothing more will
+    // come here.
+    host_.self()->send(successor_.host, successor_.id, sm_done_atom::value);
+    return quit();
+  }
+  if (msg.match_elements<std::uint64_t, sm_done_atom>())
+    return predecessor_done();
+  if (successor_) {
+    // Handed over: pass it on, as it came, to the session's new connection.
+    host_.self()->send(successor_.host,
+                       caf::message::concat(caf::make_message(successor_.id), msg.drop(1)));
+    return;
+  }
+  if (predecessor_ && sender != caf::actor_cast<caf::strong_actor_ptr>(predecessor_.host)) {
+    // The predecessor still passes on what the user/device actor sent it
+    // before the switch: that comes first.
+    held_.push_back(msg);
+    return;
+  }
+  apply_session_message(msg);
+}
+
+void c2s_connection::apply_session_message(const caf::message& msg) {
+  if (msg.match_elements<std::uint64_t, message::delivery>()) {
+    stream_->deliver(msg.get_as<message::delivery>(1));
+  } else if (msg.match_elements<std::uint64_t, message::presence_event>()) {
+    stream_->presence(msg.get_as<message::presence_event>(1));
+  } else if (msg.match_elements<std::uint64_t, bound_atom, std::string>()) {
+    stream_->binding_changed(msg.get_as<std::string>(2), true);
+  } else if (msg.match_elements<std::uint64_t, unbound_atom, std::string>()) {
+    stream_->binding_changed(msg.get_as<std::string>(2), false);
+  } else if (msg.match_elements<std::uint64_t, close_atom, std::string>()) {
+    stream_->replaced();
+  } else if (msg.match_elements<std::uint64_t, gone_atom>()) {
+    stream_->gone();
+  } else if (msg.match_elements<std::uint64_t, sm_forward_atom, std::string>()) {
+    sm_->adopt(*stream_, msg.get_as<std::string>(2));
+  } else {
+    return;
+  }
+  run_actions();
+}
+
+void c2s_connection::shutdown() {
+  if (busy_)
+    return defer([this] { shutdown(); });
+  if (quit_)
+    return;
+  stream_->shutdown();
+  run_actions();
+  quit();
+}
+
+// -- XEP-0198: detaching, handing over, taking over ------------------------------
+
+// The connection dropped: a session the client may resume stays, holding
+// what arrives for it, until resumed or expired. True if it stays.
+bool c2s_connection::detach() {
+  if (!sm_ || !sm_->resumable() || !stream_->bound() || stream_->finished() || successor_)
+    return false;
+  closed_ = true;
+  detached_ = true;
+  auto* host = &host_;
+  auto id = id_;
+  host_.loop().after(host_.config().sm.resume_timeout,
+                     [host, id] { with(host, id, [](c2s_connection& c) { c.on_sm_expire(); }); });
+  return true;
+}
+
+void c2s_connection::on_sm_expire() {
+  if (successor_) {
+    host_.self()->send(successor_.host, successor_.id, sm_done_atom::value);
+    quit();
+  } else if (detached_) {
+    quit(); // not resumed in time: the session ends, the account may go offline
+  }
+}
+
+void c2s_connection::predecessor_done() {
+  if (!predecessor_)
+    return;
+  predecessor_ = {};
+  auto held = std::move(held_);
+  for (auto& msg : held)
+    if (!quit_)
+      apply_session_message(msg);
+}
+
+void c2s_connection::reopen(const std::string& resource) {
+  const auto& cfg = host_.config();
+  auto* host = &host_;
+  auto id = id_;
+  // Opening the same resource makes the user/device actor replace the
+  // predecessor with us, without an offline/online flap.
+  host_.self()
+    ->request(cfg.router, cfg.request_timeout, open_atom::value, stream_->address(), resource,
+              ref())
+    .then(
+      [host, id, resource](message::session_opened& opened) {
+        if (!host->find(id))
+          return gone_before_open(host, id, resource, opened.principal);
+        with(host, id, [&opened](c2s_connection& c) {
+          c.principal_ = opened.principal;
+          if (!c.principal_)
+            c.stream_->gone();
+          c.run_actions();
+        });
+      },
+      [host, id](caf::error&) {
+        with(host, id, [](c2s_connection& c) {
+          c.stream_->fail("internal-server-error", "the session could not be reopened");
+          c.run_actions();
+        });
+      });
+}
+
+// <resume previd h/>: ask the session's holder to hand it over.
+void c2s_connection::resume(const std::string& previd, std::uint32_t h) {
+  const auto& cfg = host_.config();
+  auto holder = cfg.resumables->find(previd);
+  if (!holder || holder == ref()) {
+    sm_->resume_failed(*stream_, "item-not-found");
+    return;
+  }
+  auto* host = &host_;
+  auto id = id_;
+  host_.self()
+    ->request(holder.host, cfg.request_timeout, sm_takeover_atom::value, holder.id,
+              stream_->address(), h, ref())
+    .then(
+      [host, id, previd, holder](sm_state& state) {
+        with(host, id, [&](c2s_connection& c) {
+          c.predecessor_ = holder;
+          // Should the predecessor never say it is done, stop waiting anyway.
+          c.host_.loop().after(c.host_.config().request_timeout, [host, id] {
+            with(host, id, [](c2s_connection& c) { c.predecessor_done(); });
+          });
+          c.host_.config().resumables->put(previd, c.ref());
+          auto resource = state.resource;
+          c.sm_->resumed(*c.stream_, previd, std::move(state));
+          c.end_login();
+          if (c.bind_timer_ != 0)
+            c.host_.loop().cancel(std::exchange(c.bind_timer_, 0));
+          c.reopen(resource);
+          c.run_actions();
+        });
+      },
+      [host, id](caf::error&) {
+        with(host, id, [](c2s_connection& c) {
+          c.sm_->resume_failed(*c.stream_, "item-not-found");
+          c.run_actions();
+        });
+      });
+}
+
+caf::expected<sm_state> c2s_connection::hand_over(const std::string& address, std::uint32_t h,
+                                                  const message::session_ref& successor) {
+  sm_state state;
+  if (busy_ || quit_ || !sm_ || !sm_->resumable() || successor_ || !stream_->bound()
+      || stream_->finished() || address != stream_->address() || !sm_->hand_over(h, state))
+    return caf::make_error(caf::sec::invalid_argument);
+  state.resource = stream_->resource();
+  state.peers = stream_->peers();
+  successor_ = successor;
+  if (!closed_) {
+    // The client resumed elsewhere while this connection still looked alive.
+    closed_ = true;
+    if (fd_ >= 0) {
+      host_.loop().unwatch(fd_);
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  // Until the user/device actor confirms the switch (close "conflict"),
+  // what it sends here goes on to the successor; then, or at the latest
+  // after this, the holder is gone.
+  auto* host = &host_;
+  auto id = id_;
+  host_.loop().after(host_.config().request_timeout,
+                     [host, id] { with(host, id, [](c2s_connection& c) { c.on_sm_expire(); }); });
+  return state;
+}
+
+void c2s_connection::add_stream_management() {
+  sm_transport transport;
+  transport.make_resumable = [this] {
+    auto id = hex_id();
+    host_.config().resumables->put(id, ref());
+    return id;
+  };
+  transport.resume = [this](const std::string& previd, std::uint32_t h) { resume(previd, h); };
+  transport.forward = [this](const std::string& xml) {
+    if (successor_)
+      host_.self()->send(successor_.host, successor_.id, sm_forward_atom::value, xml);
+  };
+  auto sm = std::make_unique<stream_management>(std::move(transport), host_.config().sm);
+  sm_ = sm.get();
+  stream_->add_module(std::move(sm));
 }
 
 } // namespace irsp::xmpp

@@ -1,98 +1,140 @@
 // RFC 6120 §3, §5, §13.9: one client connection's transport — the socket, TLS,
-// and output bounds — as a CAF broker driving a c2s_stream.
+// and output bounds — on an I/O thread, driving a c2s_stream.
 #pragma once
 
-#include <chrono>
-#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
-#include <caf/actor.hpp>
-#include <caf/atom.hpp>
-#include <caf/io/broker.hpp>
-#include <caf/io/connection_handle.hpp>
+#include <caf/expected.hpp>
+#include <caf/message.hpp>
 
-#include "node/tls/tls_context.hpp"
+#include "actors/message/exchanges.hpp"
+#include "node/net/io_loop.hpp"
+#include "node/net/tcp_listener.hpp"
+#include "node/tls/session.hpp"
 #include "node/xmpp/c2s_stream.hpp"
 #include "node/xmpp/stream_management.hpp"
 
 namespace irsp::xmpp {
 
-/// Tells a connection the node is stopping: it ends its stream with
-/// `system-shutdown` and quits.
-using c2s_shutdown_atom = caf::atom_constant<caf::atom("c2sstop")>;
+class c2s_host;
 
-/// XEP-0198 sessions that can be resumed, by resumption id: filed by the
-/// connection that holds one, found by the connection that resumes it.
-/// Thread-safe; holds no strong reference.
-class c2s_resumables {
-public:
-  /// Files (or refiles) `id` as held by `holder`.
-  void put(const std::string& id, const caf::actor_addr& holder);
-
-  /// The holder of `id`, or a null handle.
-  caf::actor find(const std::string& id) const;
-
-  /// Forgets `id` if `holder` still holds it (a successor may have refiled it).
-  void erase(const std::string& id, const caf::actor_addr& holder);
-
-private:
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, caf::actor_addr> by_id_;
-};
-
-/// Everything the connections of a node share. Immutable once listening.
-struct c2s_config {
-  /// Stream settings (domain, XML limits, throttle, ...).
-  c2s_settings settings;
-  /// The listener's TLS credentials (TLS 1.2+).
-  std::shared_ptr<const tls::server_context> tls;
-  /// The message server's router.
-  caf::actor router;
-  /// The account server (SCRAM secrets, registration).
-  caf::actor accounts;
-  /// The offline queue: what a client never acknowledged (XEP-0198) is
-  /// stored there when its session ends; null: dropped.
-  caf::actor offline;
-  /// Bytes queued for a client that is not reading before it is dropped.
-  std::size_t max_output = 1024 * 1024;
-  /// Time from connect to a bound session before `connection-timeout`.
-  std::chrono::milliseconds bind_timeout{60000};
-  /// Time an actor request may take before the client gets an error.
-  std::chrono::milliseconds request_timeout{30000};
-  /// Most bytes taken from the socket per read.
-  std::size_t read_size = 2048;
-  /// Kernel timeout for unacknowledged output (TCP_USER_TIMEOUT): reaps a
-  /// peer that vanished or never reads, even after we closed our side.
-  std::chrono::milliseconds tcp_user_timeout{60000};
-  /// Idle time before TCP keepalive probes a silent connection (every 30 s
-  /// after that, until the user timeout gives up); 0: no keepalive.
-  std::chrono::seconds keepalive_idle{120};
-  /// XEP-0198 bounds (unacked stanzas, resumption timeout).
-  sm_limits sm;
-  /// Resumable sessions of this node; made by start_c2s() when null.
-  std::shared_ptr<c2s_resumables> resumables;
-  /// Where the one line per bad connection goes; default stderr.
-  std::function<void(const std::string& line)> log;
-};
-
-/// Hands the connection `hdl`, just accepted by `listener`, to a new
-/// connection actor and returns it. `direct_tls`: TLS starts with the first
-/// byte (port 5223, XEP-0368); otherwise the stream negotiates STARTTLS.
+/// One client connection. Towards the logic layer it is the session
+/// (host actor, id): it asks the account server for secrets and
+/// registrations, opens the session at the router, sends requests to the
+/// router and user<->device messages to its user/device actor, and takes
+/// what that actor sends its sessions (delivery, presence_event,
+/// bound/unbound, close "conflict", gone). It tells the user/device actor
+/// when the session ends.
 ///
-/// Towards the logic layer the connection actor is the session: it asks the
-/// account server for secrets and registrations, opens the session at the
-/// router, sends requests to the router and user<->device messages to its
-/// user/device actor, and takes what that actor sends its sessions
-/// (delivery, presence_event, bound/unbound, close "conflict", gone).
-/// It quits on c2s_shutdown_atom after ending the stream.
+/// Everything runs on the host's I/O thread, except two kinds of slow step,
+/// which run on the work pool while the connection is suspended (it reads
+/// nothing and defers whatever else arrives): feeding the TLS handshake and
+/// handing credentials to SASL (PLAIN hashes the password).
 ///
 /// A bad connection is logged once, to `c2s_config::log`, as
 /// `irsp-node: c2s ADDRESS:PORT: CONDITION: TEXT`.
-caf::actor fork_c2s_connection(caf::io::broker* listener, caf::io::connection_handle hdl,
-                               std::shared_ptr<const c2s_config> config, bool direct_tls);
+class c2s_connection final : public net::io_handler {
+public:
+  /// A connection of `host` on the accepted socket; `direct_tls`: TLS
+  /// starts with the first byte (XEP-0368).
+  c2s_connection(c2s_host& host, std::uint64_t id, net::accepted socket, bool direct_tls);
+  ~c2s_connection() override;
+
+  c2s_connection(const c2s_connection&) = delete;
+  c2s_connection& operator=(const c2s_connection&) = delete;
+
+  /// Starts reading; the bind timer runs from here.
+  void start();
+
+  /// The socket is ready.
+  void on_ready(std::uint32_t events) override;
+
+  /// A message for the session, (id, ...) as the host received it, from
+  /// the user/device actor or from a predecessor or successor connection.
+  void on_session_message(const caf::message& msg, const caf::strong_actor_ptr& sender);
+
+  /// XEP-0198: a successor resumes this session; the state it takes over.
+  caf::expected<sm_state> hand_over(const std::string& address, std::uint32_t h,
+                                    const message::session_ref& successor);
+
+  /// The node is stopping: `system-shutdown`, then close.
+  void shutdown();
+
+  /// This session as actors address it.
+  message::session_ref ref() const;
+
+  /// Whether it still counts as a login in progress (not yet bound).
+  bool logging_in() const noexcept {
+    return counted_login_;
+  }
+
+private:
+  // Transport.
+  void read_some();
+  void on_bytes(const char* data, std::size_t size);
+  void after_tls_feed(bool ok);
+  void send_bytes(std::string_view plain);
+  void flush_tls();
+  void flush();
+  void update_interest();
+  void close_connection();
+  void abort_connection(std::string_view condition, std::string_view text);
+  void peer_gone();
+  void quit();
+  void log_once(std::string_view condition, std::string_view text);
+  void set_socket_options();
+  void end_login();
+
+  // Work pool.
+  void offload(std::function<void()> work, std::function<void()> then);
+  void job_done(std::function<void()> then);
+  void defer(std::function<void()> fn);
+
+  // Stream actions and the logic layer.
+  void run_actions();
+  void lookup(const c2s_lookup& l);
+  void open_session(const c2s_open& o);
+  void call(c2s_call& c);
+  void apply_session_message(const caf::message& msg);
+
+  // XEP-0198.
+  bool detach();
+  void add_stream_management();
+  void resume(const std::string& previd, std::uint32_t h);
+  void reopen(const std::string& resource);
+  void predecessor_done();
+  void on_sm_expire();
+
+  c2s_host& host_;
+  std::uint64_t id_;
+  int fd_;
+  std::string peer_; // "address:port", for the log
+  std::unique_ptr<c2s_stream> stream_;
+  std::optional<tls::session> tls_;
+  std::string out_;         // bytes for the socket not yet written
+  std::size_t out_pos_ = 0; // of out_, already written
+  std::vector<c2s_action> actions_;
+  caf::actor principal_; // the account's user/device actor, once bound
+  net::io_loop::timer_id bind_timer_ = 0;
+  std::uint32_t interest_ = 0; // epoll events asked for
+  bool tls_reported_ = false;  // stream told that the handshake completed
+  bool logged_ = false;
+  bool closed_ = false;        // the socket is closed (or the stream is over)
+  bool quit_ = false;
+  bool busy_ = false;          // a work-pool job owns the stream and TLS
+  bool counted_login_ = false; // counted in c2s_shared::logins
+  std::vector<std::function<void()>> deferred_; // arrived while busy
+  // XEP-0198 (the module is owned by the stream).
+  stream_management* sm_ = nullptr;
+  bool detached_ = false;              // the socket dropped; the session waits to be resumed
+  message::session_ref successor_;     // took the session over: what arrives goes there
+  message::session_ref predecessor_;   // handing the session over: its messages come first
+  std::vector<caf::message> held_;     // the user/device actor's, until predecessor is done
+};
 
 } // namespace irsp::xmpp

@@ -6,6 +6,9 @@
 
 #include <caf/all.hpp>
 
+#include <map>
+#include <mutex>
+
 #include "actors/account/account_server.hpp"
 #include "actors/account/account_store.hpp"
 #include "actors/account/binding_store.hpp"
@@ -97,6 +100,9 @@ struct message_fixture {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     for (auto& a : apps)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    for (auto& [session, host] : hosts)
+      caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+    hosts.clear();
     apps.clear();
     router = offline_queue = account_server = nullptr;
     sys.reset();
@@ -136,11 +142,44 @@ struct message_fixture {
     return {resp.address, resp.verification_code};
   }
 
+  /// The session that `session` plays: a host actor that hands what it
+  /// gets for the session to `session` without the session id (so tests
+  /// receive `delivery`, `presence_event`, ... as they are), and dies with it.
+  session_ref session_of(caf::scoped_actor& session) {
+    std::lock_guard<std::mutex> guard{hosts_mutex};
+    auto& host = hosts[session->address()];
+    if (!host) {
+      auto target = caf::actor_cast<caf::actor>(session);
+      host = sys->spawn([target](caf::event_based_actor* self) -> caf::behavior {
+        self->set_default_handler(
+          [target](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+            auto msg = x.move_content_to_message();
+            if (msg.size() > 1 && msg.match_element<std::uint64_t>(0))
+              caf::anon_send(target, msg.drop(1));
+            return caf::message{};
+          });
+        // The session ends when the scoped actor does, as a connection's
+        // sessions end with their host.
+        self->monitor(target);
+        self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+        return {[](caf::unit_t) {}};
+      });
+    }
+    return {host, 1};
+  }
+
   /// Opens a session of `address` for `session`; returns the reply.
   session_opened open(caf::scoped_actor& session, const std::string& address,
                       const std::string& resource = "r1") {
     return ask<session_opened>(session, router, open_atom::value, address, resource,
-                               caf::actor_cast<caf::actor>(session));
+                               session_of(session));
+  }
+
+  /// Ends the session of `resource` that `session` opened, as a connection
+  /// does: straight to the account's actor.
+  void close(caf::scoped_actor& session, const caf::actor& principal,
+             const std::string& resource = "r1") {
+    session->send(principal, close_atom::value, resource, session_of(session));
   }
 
   bind_status bind(caf::scoped_actor& self, const std::string& user, const std::string& device,
@@ -149,6 +188,8 @@ struct message_fixture {
   }
 
   std::vector<caf::actor> apps;
+  std::mutex hosts_mutex;
+  std::map<caf::actor_addr, caf::actor> hosts;
 };
 
 } // namespace irsp::test

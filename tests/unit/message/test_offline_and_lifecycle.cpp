@@ -106,7 +106,7 @@ TEST_CASE("an idle user/device actor passivates and comes back on demand") {
   auto first = f.open(session, tv).principal;
   REQUIRE(first);
   session->monitor(first);
-  session->send(first, close_atom::value, std::string{"r1"});
+  f.close(session, first);
   expect(session, [&](caf::down_msg& dm) { CHECK(dm.source == first.address()); });
   // The next traffic activates a new actor, with a later epoch.
   auto second = f.open(session, tv).principal;

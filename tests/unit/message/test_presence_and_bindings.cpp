@@ -95,7 +95,7 @@ TEST_CASE("device transitions reach applications and bound users once each, in o
         ++expected;
     } else {
       // Straight to the device actor, as a real session does.
-      s->send(device_actor, close_atom::value, resource);
+      f.close(s, device_actor, resource);
       if (--live == 0)
         ++expected;
     }
@@ -137,7 +137,7 @@ TEST_CASE("concurrent sessions from many threads: transitions still alternate") 
       for (int i = 0; i < 50; ++i) {
         auto resource = "t" + std::to_string(t);
         auto p = f.open(s, tv, resource).principal;
-        s->send(p, close_atom::value, resource);
+        f.close(s, p, resource);
       }
     });
   for (auto& t : threads)
