@@ -157,16 +157,21 @@ using self_ptr = c2s_connection_actor*;
 
 void run_actions(self_ptr self);
 
+void log_event(self_ptr self, std::string_view what, std::string_view text) {
+  auto& st = self->state;
+  auto line = log_line(st.peer, what, text);
+  if (st.cfg->log)
+    st.cfg->log(line);
+  else
+    default_log(line);
+}
+
 void log_once(self_ptr self, std::string_view condition, std::string_view text) {
   auto& st = self->state;
   if (st.logged)
     return;
   st.logged = true;
-  auto line = log_line(st.peer, condition, text);
-  if (st.cfg->log)
-    st.cfg->log(line);
-  else
-    default_log(line);
+  log_event(self, condition, text);
 }
 
 // The connection_handle of CAF 0.17's default multiplexer is the socket
@@ -372,7 +377,10 @@ void run_actions(self_ptr self) {
     } else if (std::holds_alternative<c2s_close>(a)) {
       close = true;
     } else if (auto* l = std::get_if<c2s_log>(&a)) {
-      log_once(self, l->condition, l->text);
+      if (l->event)
+        log_event(self, l->condition, l->text);
+      else
+        log_once(self, l->condition, l->text);
     } else if (auto* l = std::get_if<c2s_lookup>(&a)) {
       lookup(self, *l);
     } else if (auto* o = std::get_if<c2s_open>(&a)) {
@@ -526,6 +534,8 @@ std::vector<channel_binding> channel_bindings(const tls::session& s) {
   std::vector<channel_binding> out;
   if (auto x = s.tls_exporter())
     out.push_back({"tls-exporter", std::move(*x)});
+  if (auto e = s.tls_server_end_point())
+    out.push_back({"tls-server-end-point", std::move(*e)});
   if (auto u = s.tls_unique())
     out.push_back({"tls-unique", std::move(*u)});
   return out;
