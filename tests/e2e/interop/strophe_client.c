@@ -5,6 +5,7 @@
  * a chat message TEXT to PEER, and waits for a message from PEER. Prints
  * "bound JID" and "from PEER: BODY" on stdout; exits 0 once the reply came,
  * 1 on any failure or after 20 s. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,10 @@ int main(int argc, char **argv) {
   }
   password[strcspn(password, "\r\n")] = '\0';
 
+  /* A socket program's usual setting: a write to a connection the server
+   * has closed (it answers our closing tag by closing) is an error to
+   * handle, not a reason to die. */
+  signal(SIGPIPE, SIG_IGN);
   struct exchange ex = {argv[5], argv[6], 0, 0};
   xmpp_initialize();
   xmpp_log_t *log = xmpp_get_default_logger(XMPP_LEVEL_WARN);
