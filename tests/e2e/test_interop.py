@@ -18,6 +18,9 @@ attempt and no other complaint about any connection.
 """
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import os
 import re
 import shutil
@@ -25,9 +28,9 @@ import subprocess
 import sys
 import unittest
 
-from irsp_fixtures import Node, TempDir
+from irsp_fixtures import Node, OneNodeTestCase, TempDir
 import xmpp_support as xs
-from xmpp_support import IRSP, q
+from xmpp_support import IRSP, SASL, q
 
 PASSWORD = "password1"
 DEVICE = ("TV-55", "Acme", "SN0001")
@@ -202,6 +205,73 @@ class Interop(unittest.IsolatedAsyncioTestCase):
         # go-sendxmpp 0.5.6 (go-xmpp of 2022) knows PLAIN and DIGEST-MD5 only:
         # PLAIN over TLS, at the first attempt, is the best it can do.
         self.assertEqual(self.logins("go-user")[-2:], [("PLAIN", None)] * 2)
+
+
+class ChannelBindingByHand(OneNodeTestCase):
+    """SCRAM-SHA-256-PLUS written out here, independently of the node's code:
+    tls-server-end-point from the certificate Python's ssl received, and the
+    XEP-0474 hash from the features the client saw."""
+
+    async def login(self, name, cb_type, cb_data_of):
+        s = await xs.RawStream().open(self.node.c2s_tls_port, direct_tls=True)
+        try:
+            s.send_header()
+            features = await s.features()
+            mechanisms = [m.text for m in features.find(q(SASL, "mechanisms"))]
+            types = [c.get("type") for c in features.find(
+                q("urn:xmpp:sasl-cb:0", "sasl-channel-binding"))]
+            gs2 = ("p=%s,," % cb_type).encode()
+            first_bare = ("n=%s,r=%s" % (name, base64.b64encode(os.urandom(18)).decode())).encode()
+            s.send("<auth xmlns='%s' mechanism='SCRAM-SHA-256-PLUS'>%s</auth>"
+                   % (SASL, base64.b64encode(gs2 + first_bare).decode()))
+            challenge = await s.element()
+            self.assertEqual(challenge.tag, q(SASL, "challenge"))
+            server_first = base64.b64decode(challenge.text)
+            attrs = dict(a.split(b"=", 1) for a in server_first.split(b","))
+            # XEP-0474 0.5.0 §4.2: the client's own hash of what it was offered.
+            offered = ("\x1e".join(sorted(mechanisms)) + "\x1f"
+                       + "\x1e".join(sorted(types))).encode()
+            self.assertEqual(attrs[b"h"], base64.b64encode(hashlib.sha256(offered).digest()))
+            cb_data = cb_data_of(s.writer.get_extra_info("ssl_object"))
+            salted = hashlib.pbkdf2_hmac("sha256", PASSWORD.encode(), base64.b64decode(attrs[b"s"]),
+                                         int(attrs[b"i"]))
+            client_key = hmac.digest(salted, b"Client Key", "sha256")
+            final = b"c=" + base64.b64encode(gs2 + cb_data) + b",r=" + attrs[b"r"]
+            auth_message = first_bare + b"," + server_first + b"," + final
+            signature = hmac.digest(hashlib.sha256(client_key).digest(), auth_message, "sha256")
+            proof = bytes(a ^ b for a, b in zip(client_key, signature))
+            s.send("<response xmlns='%s'>%s</response>" % (SASL, base64.b64encode(
+                final + b",p=" + base64.b64encode(proof)).decode()))
+            outcome = await s.element()
+            return outcome.tag.split("}")[1], "".join(outcome.itertext())
+        finally:
+            s.close()
+
+    async def test_tls_server_end_point_binds_to_the_node_certificate(self):
+        client, _ = await xs.register(self.node, "tse", PASSWORD)
+        await client.close()
+
+        def certificate_hash(ssl_object):
+            # RFC 5929 §4.1: the node's certificate is ECDSA-SHA-256.
+            return hashlib.sha256(ssl_object.getpeercert(binary_form=True)).digest()
+
+        self.assertEqual((await self.login("tse", "tls-server-end-point", certificate_hash))[0],
+                         "success")
+        # A man in the middle with another certificate: the client binds to it.
+        outcome, text = await self.login("tse", "tls-server-end-point",
+                                         lambda _: hashlib.sha256(b"another cert").digest())
+        self.assertEqual(outcome, "failure")
+        self.assertIn("channel binding mismatch", text)
+
+    async def test_tls_unique_on_tls_1_3_is_what_python_computes(self):
+        client, _ = await xs.register(self.node, "unique", PASSWORD)
+        await client.close()
+
+        def tls_unique(ssl_object):
+            self.assertEqual(ssl_object.version(), "TLSv1.3")
+            return ssl_object.get_channel_binding("tls-unique")
+
+        self.assertEqual((await self.login("unique", "tls-unique", tls_unique))[0], "success")
 
 
 if __name__ == "__main__":
