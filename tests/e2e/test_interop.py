@@ -273,6 +273,26 @@ class ChannelBindingByHand(OneNodeTestCase):
 
         self.assertEqual((await self.login("unique", "tls-unique", tls_unique))[0], "success")
 
+    async def test_slixmpp_limited_to_scram_sha_256_is_told_to_bind(self):
+        # Not a default setting, but a common one: slixmpp then sends gs2 "y"
+        # (Python's ssl always has binding data), which RFC 5802 §6 refuses
+        # while -PLUS is offered. The refusal names the fix.
+        client, _ = await xs.register(self.node, "pinned", PASSWORD)
+        await client.close()
+        limited = xs.Client("pinned@localhost", PASSWORD)
+        limited["feature_mechanisms"].use_mechs = {"SCRAM-SHA-256"}
+        self.assertEqual(await limited.start(self.node), "failed_auth")
+        await limited.close()
+        line = await asyncio.get_running_loop().run_in_executor(
+            None, self.node.wait_for_log, "channel binding downgrade", xs.WAIT)
+        self.assertIn("chose SCRAM-SHA-256 while SCRAM-SHA-256-PLUS is offered; "
+                      "choose SCRAM-SHA-256-PLUS", line)
+        # Allowing the -PLUS variant too is enough.
+        both = xs.Client("pinned@localhost", PASSWORD)
+        both["feature_mechanisms"].use_mechs = {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}
+        self.assertEqual(await both.start(self.node), "session")
+        await both.close()
+
 
 if __name__ == "__main__":
     unittest.main()
