@@ -177,13 +177,17 @@ class Interop(unittest.IsolatedAsyncioTestCase):
         tv = await self.user_with_bound_device("go")
         common = ["-u", "go-user@localhost", "-p", PASSWORD,
                   "-j", "127.0.0.1:%d" % self.node.c2s_port, "-n"]
+        while not tv.presences.empty():  # the user's comings and goings so far
+            tv.presences.get_nowait()
         # Listening: a session that prints what arrives.
         listener = await asyncio.create_subprocess_exec(
             "go-sendxmpp", *common, "-l", stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT)
         try:
-            await asyncio.get_running_loop().run_in_executor(
-                None, self.node.wait_for_log, ": login: go-user@localhost ", xs.WAIT)
+            # Its session is open once the bound device sees the user online.
+            online = await tv.next_presence()
+            self.assertEqual((online["from"].bare, online["type"]),
+                             ("go-user@localhost", "available"))
             # Sending: a second session, which the device answers.
             answered = asyncio.ensure_future(self.answer(tv, "go-user@localhost"))
             sender = await asyncio.create_subprocess_exec(
