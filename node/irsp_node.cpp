@@ -52,6 +52,12 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   bool closed = false;
   app.add_flag("--closed-registration", closed, "refuse in-band registration by clients");
+  app.add_option("--registrations-per-hour", o.registrations_per_hour,
+                 "in-band registrations per client address and hour (0: no limit; "
+                 "127.0.0.1 and ::1 are exempt)")
+    ->capture_default_str();
+  app.add_flag("--log-logins", o.log_logins,
+               "log each successful client login with its SASL mechanism");
   app.add_option("--threads", o.threads, "actor scheduler threads (0: CAF's default, max(4, cores))")
     ->capture_default_str();
   app.add_option("--account-workers", o.account_workers,

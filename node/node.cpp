@@ -50,6 +50,10 @@ struct node::impl {
     xmpp::c2s_config c;
     c.settings.domain = o.domain;
     c.settings.throttle = std::make_shared<xmpp::auth_throttle>();
+    xmpp::registration_limits rl;
+    rl.per_address = o.registrations_per_hour;
+    c.settings.registrations = std::make_shared<xmpp::registration_limit>(rl);
+    c.settings.log_logins = o.log_logins;
     c.settings.fake_iterations = o.scram_iterations;
     c.router = router;
     c.accounts = account_server;

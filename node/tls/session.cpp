@@ -6,6 +6,8 @@
 #include <utility>
 
 #include <openssl/buffer.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "node/tls/openssl_handles.hpp"
 
@@ -259,20 +261,51 @@ std::optional<std::string> session::tls_exporter() const {
 }
 
 std::optional<std::string> session::tls_unique() const {
-  if (!handshake_done_ || failed_ || SSL_version(ssl_) >= TLS1_3_VERSION)
+  if (!handshake_done_ || failed_)
     return std::nullopt;
-  // Without extended master secret, tls-unique can be made equal on two
-  // different connections (the triple-handshake attack, RFC 7627 §1).
-  if (SSL_get_extms_support(ssl_) != 1)
+  // Without extended master secret, TLS 1.2's tls-unique can be made equal on
+  // two different connections (the triple-handshake attack, RFC 7627 §1).
+  // TLS 1.3 has no such mode: its Finished MACs come from keys that mix in
+  // the (EC)DHE secret and cover the whole transcript, certificate included.
+  if (SSL_version(ssl_) < TLS1_3_VERSION && SSL_get_extms_support(ssl_) != 1)
     return std::nullopt;
   // RFC 5929 §3.1: the first Finished of the latest handshake: the client's on
-  // a full handshake, the server's on a resumed one.
+  // a full handshake, the server's on a resumed one. Applied unchanged to TLS
+  // 1.3 it is what OpenSSL-based clients (CPython's ssl among them) send.
   bool first_is_ours = (SSL_is_server(ssl_) != 0) == (SSL_session_reused(ssl_) != 0);
   unsigned char buf[EVP_MAX_MD_SIZE];
   std::size_t n = first_is_ours ? SSL_get_finished(ssl_, buf, sizeof buf)
                                 : SSL_get_peer_finished(ssl_, buf, sizeof buf);
   if (n == 0 || n > sizeof buf)
     return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(buf), n);
+}
+
+std::optional<std::string> session::tls_server_end_point() const {
+  if (!handshake_done_ || failed_)
+    return std::nullopt;
+  X509* cert = SSL_is_server(ssl_) != 0 ? SSL_get_certificate(ssl_)
+                                        : SSL_get0_peer_certificate(ssl_);
+  if (cert == nullptr)
+    return std::nullopt;
+  int md_nid = NID_undef;
+  if (X509_get_signature_info(cert, &md_nid, nullptr, nullptr, nullptr) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  // RFC 5929 §4.1: MD5 and SHA-1 are replaced by SHA-256; a signature with
+  // no hash of its own (Ed25519, Ed448) leaves the binding undefined.
+  if (md_nid == NID_md5 || md_nid == NID_sha1)
+    md_nid = NID_sha256;
+  const EVP_MD* md = md_nid == NID_undef ? nullptr : EVP_get_digestbynid(md_nid);
+  if (md == nullptr)
+    return std::nullopt;
+  unsigned char buf[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (X509_digest(cert, md, buf, &n) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
   return std::string(reinterpret_cast<const char*>(buf), n);
 }
 

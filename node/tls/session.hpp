@@ -78,9 +78,18 @@ public:
   std::optional<std::string> tls_exporter() const;
 
   /// RFC 5929 tls-unique channel binding: the first Finished message of the
-  /// handshake. Defined only up to TLS 1.2 (nullopt on 1.3, where
-  /// `tls_exporter` replaces it), and only with extended master secret.
+  /// handshake by RFC 5929 §3.1's rule (the client's on a full handshake, the
+  /// server's on a resumed one). On TLS 1.2 only with extended master secret
+  /// (RFC 7627). On TLS 1.3, which leaves tls-unique undefined (RFC 8446
+  /// §C.5), the same rule applied as OpenSSL and CPython's
+  /// `get_channel_binding` apply it: docs/protocol.md, *Channel binding*.
   std::optional<std::string> tls_unique() const;
+
+  /// RFC 5929 §4.1 tls-server-end-point channel binding: the hash of the
+  /// server's certificate (ours on a server session, the peer's on a client
+  /// session) with its signature's hash, SHA-256 when that is MD5 or SHA-1.
+  /// Nullopt before the handshake, or for a signature with no hash (Ed25519).
+  std::optional<std::string> tls_server_end_point() const;
 
   /// The negotiated protocol, "TLSv1.2" or "TLSv1.3"; empty before the handshake.
   std::string protocol_version() const;

@@ -1,4 +1,5 @@
-// RFC 6120 §6.4.5, §13.8: bounding password guessing per remote address and per account.
+// RFC 6120 §6.4.5, §13.8: bounding password guessing per remote address, and per
+// account from each address, without letting anyone lock an owner out.
 #pragma once
 
 #include <chrono>
@@ -11,14 +12,21 @@
 
 namespace irsp::xmpp {
 
-/// How many failed authentications are tolerated before further attempts are
+/// How many wrong passwords are tolerated before further attempts are
 /// answered with `temporary-auth-failure` without checking the credentials.
 struct throttle_limits {
-  /// Failures per remote address within `window`. Higher than per account,
-  /// since a household or a carrier NAT shares one address.
+  /// Wrong passwords from one address within `window`, whatever the
+  /// accounts. Higher than per account, since a household or a carrier NAT
+  /// shares one address.
   std::uint32_t per_address = 20;
-  /// Failures per account within `window`, from anywhere.
-  std::uint32_t per_account = 5;
+  /// Wrong passwords for one account from one address within `window`.
+  std::uint32_t per_account_and_address = 5;
+  /// Wrong passwords for one account from all addresses within `window` that
+  /// mark a guessing attack spread over many addresses. From then on an
+  /// address that already failed for this account in the window is refused
+  /// for it; an address that has not failed is never refused on the
+  /// account's behalf, so the owner still gets in.
+  std::uint32_t per_account_spread = 20;
   /// Length of the fixed window a count lives in.
   std::chrono::steady_clock::duration window = std::chrono::minutes(1);
   /// Entries kept at most; expired ones are dropped first, and past this even
@@ -27,8 +35,13 @@ struct throttle_limits {
   std::size_t max_entries = 100000;
 };
 
-/// Failure counts shared by every client connection of a node. Thread-safe:
-/// connections may run on several threads.
+/// Wrong-password counts shared by every client connection of a node.
+/// Thread-safe: connections may run on several threads.
+///
+/// Counts are kept per address, per (account, address) and per account, so
+/// that failures from one address never refuse a correct login from another
+/// (issue: five wrong passwords used to lock an account out for everyone).
+/// IPv6 addresses count by their /64, which one subscriber gets whole.
 class auth_throttle {
 public:
   /// Clock of every timestamp passed in.
@@ -40,16 +53,20 @@ public:
   /// False when `address` has used up its failures for the current window.
   bool address_allowed(std::string_view address, clock::time_point now);
 
-  /// False when `account` (a prepared localpart) has used up its failures.
-  bool account_allowed(std::string_view account, clock::time_point now);
+  /// False when `address` may not try `account` (a prepared localpart) now:
+  /// it used up its failures for this account, or it failed for it at least
+  /// once while the account is under a spread attack.
+  bool account_allowed(std::string_view account, std::string_view address,
+                       clock::time_point now);
 
-  /// Counts one failed attempt from `address` against `account`; an empty
-  /// `account` (the name never got that far) counts for the address only.
+  /// Counts one wrong password from `address`; an empty `account` (the name
+  /// never got that far) counts for the address only.
   void failed(std::string_view address, std::string_view account, clock::time_point now);
 
-  /// A successful login clears the account's count (not the address's: one
-  /// known password must not reopen guessing at others from there).
-  void succeeded(std::string_view account);
+  /// A successful login clears the account's count from this address (not
+  /// the address's own: one known password must not reopen guessing at
+  /// others from there, nor the account's: the spread attack goes on).
+  void succeeded(std::string_view account, std::string_view address);
 
   /// The limits in force.
   const throttle_limits& limits() const noexcept {
@@ -59,19 +76,25 @@ public:
   /// Entries currently held (for tests).
   std::size_t size() const;
 
+  /// What an address counts as: itself, or for IPv6 its /64 prefix.
+  static std::string address_bucket(std::string_view address);
+
 private:
   struct window_count {
     clock::time_point start;
     std::uint32_t failures = 0;
   };
 
-  bool allowed(const std::string& key, std::uint32_t limit, clock::time_point now);
+  // The live count under `key`, 0 when none or expired (an expired entry is
+  // dropped). Requires mutex_.
+  std::uint32_t live(const std::string& key, clock::time_point now);
   void count(std::string key, clock::time_point now);
   void make_room(clock::time_point now);
 
   throttle_limits limits_;
   mutable std::mutex mutex_;
-  // Keys are "a:" + address or "u:" + account, so the two never collide.
+  // Keys: "a:" + address, "u:" + account, "p:" + account + NUL + address;
+  // the prefixes keep the three kinds apart.
   std::unordered_map<std::string, window_count> counts_;
 };
 

@@ -102,6 +102,8 @@ std::vector<channel_binding> channel_bindings(const tls::session& s) {
   std::vector<channel_binding> out;
   if (auto x = s.tls_exporter())
     out.push_back({"tls-exporter", std::move(*x)});
+  if (auto e = s.tls_server_end_point())
+    out.push_back({"tls-server-end-point", std::move(*e)});
   if (auto u = s.tls_unique())
     out.push_back({"tls-unique", std::move(*u)});
   return out;
@@ -196,15 +198,19 @@ void c2s_connection::set_socket_options() {
   }
 }
 
-void c2s_connection::log_once(std::string_view condition, std::string_view text) {
-  if (logged_)
-    return;
-  logged_ = true;
-  auto line = log_line(peer_, condition, text);
+void c2s_connection::log_event(std::string_view what, std::string_view text) {
+  auto line = log_line(peer_, what, text);
   if (host_.config().log)
     host_.config().log(line);
   else
     default_log(line);
+}
+
+void c2s_connection::log_once(std::string_view condition, std::string_view text) {
+  if (logged_)
+    return;
+  logged_ = true;
+  log_event(condition, text);
 }
 
 // -- the socket ----------------------------------------------------------------------
@@ -497,7 +503,10 @@ void c2s_connection::run_actions() {
     } else if (std::holds_alternative<c2s_close>(a)) {
       close = true;
     } else if (auto* l = std::get_if<c2s_log>(&a)) {
-      log_once(l->condition, l->text);
+      if (l->event)
+        log_event(l->condition, l->text);
+      else
+        log_once(l->condition, l->text);
     } else if (auto* l = std::get_if<c2s_lookup>(&a)) {
       lookup(*l);
     } else if (auto* o = std::get_if<c2s_open>(&a)) {

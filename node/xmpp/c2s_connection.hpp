@@ -87,6 +87,7 @@ private:
   void peer_gone();
   void quit();
   void log_once(std::string_view condition, std::string_view text);
+  void log_event(std::string_view what, std::string_view text);
   void set_socket_options();
   void end_login();
 

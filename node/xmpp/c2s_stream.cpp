@@ -211,6 +211,8 @@ void c2s_stream::send_features() {
     if (!sasl_) // a transport that never reported its handshake
       return fail("internal-server-error", "TLS is not established", false);
     features.add_child(sasl_->mechanisms_feature());
+    if (auto cb = sasl_->channel_binding_feature())
+      features.add_child(std::move(*cb));
     features.add_child("register", std::string{ns_register_feature});
   } else {
     features.add_child("bind", std::string{ns_bind});
@@ -285,6 +287,8 @@ void c2s_stream::apply_sasl(sasl_outcome outcome) {
   if (outcome.succeeded) {
     authenticated_ = true;
     address_ = sasl_->localpart() + "@" + settings_.domain;
+    if (settings_.log_logins)
+      act(c2s_log{"login", address_ + " " + outcome.how, true});
     restart_stream();
     return;
   }
@@ -454,10 +458,25 @@ void c2s_stream::handle_iq(const element& iq) {
         send_stanza(build_bindings(iq, peers_));
       else if constexpr (std::is_same_v<T, ping_request>)
         send_stanza(build_empty_result(iq));
+      else if constexpr (std::is_same_v<T, account::register_request>)
+        register_account(iq, std::move(r));
       else
         call(iq, c2s_request{std::move(r)});
     },
     parsed);
+}
+
+void c2s_stream::register_account(const element& iq, account::register_request r) {
+  // XEP-0077 §14: one address may not create accounts without bound. The
+  // refusal is the stream's, before the account server: no IRSP status.
+  if (settings_.registrations
+      && !settings_.registrations->reserve(remote_, registration_limit::clock::now()))
+    return send_stanza(build_error(
+      iq, make_error("wait", "policy-violation",
+                     "too many accounts registered from this address; try again later")));
+  auto id = call(iq, c2s_request{std::move(r)});
+  if (settings_.registrations)
+    pending_.at(id).registration = true;
 }
 
 void c2s_stream::handle_message(const element& msg) {
@@ -475,11 +494,12 @@ void c2s_stream::handle_message(const element& msg) {
     parsed);
 }
 
-void c2s_stream::call(const element& stanza, c2s_request request) {
+std::uint64_t c2s_stream::call(const element& stanza, c2s_request request) {
   auto id = next_id_++;
   pending_request p{stanza, std::holds_alternative<account::delete_request>(request)};
   pending_.emplace(id, std::move(p));
   act(c2s_call{id, std::move(request)});
+  return id;
 }
 
 void c2s_stream::reply(std::uint64_t id, c2s_response response) {
@@ -508,6 +528,9 @@ void c2s_stream::reply(std::uint64_t id, c2s_response response) {
       } else {
         if constexpr (std::is_same_v<T, account::delete_response>)
           account_deleted = r.status == account::delete_status::OK;
+        if constexpr (std::is_same_v<T, account::register_response>)
+          if (p.registration && r.status != account::register_status::OK)
+            settings_.registrations->release(remote_);
         send_stanza(build_reply(stanza, r));
       }
     },

@@ -18,6 +18,7 @@
 #include "actors/account/exchanges.hpp"
 #include "actors/message/exchanges.hpp"
 #include "node/xmpp/auth_throttle.hpp"
+#include "node/xmpp/registration_limit.hpp"
 #include "node/xmpp/sasl/sasl_server.hpp"
 #include "node/xmpp/sasl_negotiation.hpp"
 #include "node/xmpp/xml/stanza.hpp"
@@ -33,6 +34,11 @@ struct c2s_settings {
   limits xml_limits;
   /// Failed-authentication counts shared by all streams; null: no limit.
   std::shared_ptr<auth_throttle> throttle;
+  /// In-band registration counts shared by all streams; null: no limit.
+  std::shared_ptr<registration_limit> registrations;
+  /// Log one line per successful authentication, with the mechanism and
+  /// channel binding used (an operator's audit of what clients do).
+  bool log_logins = false;
   /// Key for fake SCRAM salts of unknown users (see sasl_server_config).
   std::string fake_salt_key;
   /// Iterations shown for unknown users; match what real accounts use.
@@ -79,6 +85,9 @@ struct c2s_log {
   std::string condition;
   /// Why, for the operator.
   std::string text;
+  /// An event of a connection that is not failing (a login): always
+  /// logged, and not the connection's one line about what went wrong.
+  bool event = false;
 };
 
 /// Ask the account server for SCRAM secrets: (scram_atom, address, sha256);
@@ -287,6 +296,8 @@ private:
   struct pending_request {
     element stanza;
     bool deletes_account = false;
+    // Holds a slot of the registration limit, given back unless it succeeds.
+    bool registration = false;
   };
 
   void pump();
@@ -299,8 +310,9 @@ private:
   void handle_stanza(element& e);
   void handle_iq(const element& iq);
   void handle_message(const element& msg);
+  void register_account(const element& iq, account::register_request r);
   bool handle_server_iq(const element& iq);
-  void call(const element& stanza, c2s_request request);
+  std::uint64_t call(const element& stanza, c2s_request request);
   void to_client(element stanza);
   void send_features();
   void write(std::string_view bytes);

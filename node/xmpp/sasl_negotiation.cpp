@@ -12,9 +12,8 @@ namespace {
 constexpr std::string_view alphabet =
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// Whether the failure says something about the password (or the name) the
-// client tried: only those count towards the throttle. A refused mechanism or
-// a throttled attempt is no guess.
+// Whether the failure counts towards the stream's limit of failed attempts
+// (RFC 6120 §6.4.5). A refused mechanism or a throttled attempt does not.
 bool is_guess(sasl_condition c) {
   switch (c) {
     case sasl_condition::not_authorized:
@@ -72,6 +71,16 @@ element sasl_negotiation::mechanisms_feature() const {
   element out{"mechanisms", std::string{ns_sasl}};
   for (const auto& m : sasl_server::mechanisms(config_))
     out.add_child("mechanism").add_text(m);
+  return out;
+}
+
+std::optional<element> sasl_negotiation::channel_binding_feature() const {
+  auto types = sasl_server::channel_binding_types(config_);
+  if (types.empty())
+    return std::nullopt;
+  element out{"sasl-channel-binding", std::string{ns_sasl_cb}};
+  for (const auto& t : types)
+    out.add_child("channel-binding").set_attr("type", t);
   return out;
 }
 
@@ -145,7 +154,7 @@ sasl_outcome sasl_negotiation::apply(sasl_step_result step, clock::time_point no
     if (!local) // no such account can exist; fail exactly as a wrong password
       return apply(attempt_->provide_credentials(std::nullopt), now);
     attempt_localpart_ = *local;
-    if (throttle_ && !throttle_->account_allowed(*local, now))
+    if (throttle_ && !throttle_->account_allowed(*local, remote_, now))
       return fail(attempt_->fail(sasl_condition::temporary_auth_failure,
                                  "too many failed attempts for this account; try again later"),
                   now);
@@ -162,9 +171,12 @@ sasl_outcome sasl_negotiation::apply(sasl_step_result step, clock::time_point no
     if (!s->additional_data.empty())
       success.add_text(base64_encode(s->additional_data));
     out.reply = std::move(success);
+    out.how = attempt_->mechanism();
+    if (!s->channel_binding.empty())
+      out.how += " " + s->channel_binding;
     localpart_ = attempt_localpart_;
     if (throttle_)
-      throttle_->succeeded(localpart_);
+      throttle_->succeeded(localpart_, remote_);
     attempt_.reset();
     return out;
   }
@@ -172,11 +184,12 @@ sasl_outcome sasl_negotiation::apply(sasl_step_result step, clock::time_point no
 }
 
 sasl_outcome sasl_negotiation::fail(const sasl_failure& f, clock::time_point now) {
-  if (is_guess(f.condition)) {
+  if (is_guess(f.condition))
     ++failures_;
-    if (throttle_)
-      throttle_->failed(remote_, attempt_localpart_, now);
-  }
+  // Only a tested password is a guess; a refused binding or a malformed
+  // message tells an attacker nothing and counts on this stream alone.
+  if (f.checked_password && throttle_)
+    throttle_->failed(remote_, attempt_localpart_, now);
   attempt_.reset();
   attempt_localpart_.clear();
   waiting_ = false;

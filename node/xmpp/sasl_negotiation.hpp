@@ -19,6 +19,9 @@ namespace irsp::xmpp {
 /// Namespace of the SASL stream elements (RFC 6120 §6.4).
 inline constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 
+/// XEP-0440 SASL Channel-Binding Type Capability.
+inline constexpr std::string_view ns_sasl_cb = "urn:xmpp:sasl-cb:0";
+
 /// What the stream does after one SASL element or credential answer.
 struct sasl_outcome {
   /// `<challenge/>`, `<success/>` or `<failure/>` to send; none while the
@@ -31,6 +34,9 @@ struct sasl_outcome {
   account::scram_hash lookup_hash = account::scram_hash::sha256;
   /// Authentication succeeded: the stream restarts (RFC 6120 §6.4.6).
   bool succeeded = false;
+  /// On success: the mechanism, with the channel binding type after a
+  /// space when one was used ("SCRAM-SHA-256-PLUS tls-exporter").
+  std::string how;
   /// The attempt failed (a `<failure/>` is in `reply`).
   bool failed = false;
 };
@@ -39,9 +45,10 @@ struct sasl_outcome {
 /// sasl_server, with failed attempts counted in the node's auth_throttle.
 ///
 /// An attempt is refused with `temporary-auth-failure`, before any password
-/// is checked, when the remote address or the named account has used up its
-/// failures (auth_throttle). Usernames are the account's localpart; the
-/// account is `localpart@domain` after preparation (RFC 7622).
+/// is checked, when the remote address has used up its failures, or has for
+/// the named account (auth_throttle); only wrong passwords count there.
+/// Usernames are the account's localpart; the account is `localpart@domain`
+/// after preparation (RFC 7622).
 class sasl_negotiation {
 public:
   /// Clock of the throttle.
@@ -60,6 +67,10 @@ public:
 
   /// The `<mechanisms/>` feature for this connection.
   element mechanisms_feature() const;
+
+  /// XEP-0440 `<sasl-channel-binding/>`: the binding types this connection
+  /// verifies; none when it has none.
+  std::optional<element> channel_binding_feature() const;
 
   /// Handles `<auth/>`, `<response/>` or `<abort/>` (namespace ns_sasl).
   sasl_outcome handle(const element& e, clock::time_point now);

@@ -119,6 +119,16 @@ void stream_management::enable(c2s_stream& stream, const element& e) {
 void stream_management::ack(c2s_stream& stream, std::uint32_t h) {
   // Unsigned arithmetic: both differences wrap the way the counters do.
   std::uint32_t newly = h - acked_;
+  if (newly > queue_.size() && newly - queue_.size() <= before_enable_) {
+    // XEP-0198 §4 starts both counts at <enable/>, but a client that read
+    // stanzas we sent before it (a bound peer's presence follows the bind
+    // at once) may count them: from now on its numbering runs ahead of ours
+    // by that much. Only stanzas really sent can be acknowledged this way.
+    auto ahead = static_cast<std::uint32_t>(newly - queue_.size());
+    acked_ += ahead;
+    before_enable_ -= ahead;
+    newly -= ahead;
+  }
   if (newly > queue_.size()) {
     stream.fail("undefined-condition",
                 "handled-count-too-high: h=" + std::to_string(h) + ", sent "
@@ -151,8 +161,11 @@ void stream_management::on_stanza_out(c2s_stream& stream, const element&,
       transport_.forward(xml);
     return;
   }
-  if (!enabled_)
+  if (!enabled_) {
+    if (stream.bound())
+      ++before_enable_;
     return;
+  }
   queue(stream, xml);
 }
 

@@ -143,6 +143,9 @@ private:
   std::uint32_t inbound_ = 0;    // stanzas handled from the client
   std::uint32_t acked_ = 0;      // the client's last h
   std::uint32_t since_request_ = 0;
+  // Stanzas sent after binding but before <enable/> arrived: a client that
+  // counts what it processes after sending <enable/> (aioxmpp) counts them.
+  std::uint32_t before_enable_ = 0;
   std::deque<std::string> queue_; // sent after acked_, oldest first
 };
 

@@ -40,27 +40,11 @@ def q(ns, name):
 class Client(slixmpp.ClientXMPP):
     """A slixmpp client that records what arrives, so a test can await it."""
 
-    def __init__(self, jid, password, register=None, mechanism="SCRAM-SHA-256"):
+    def __init__(self, jid, password, register=None):
         super().__init__(jid, password)
+        # slixmpp's defaults, but for trusting the node's self-signed certificate.
         self.ssl_context.check_hostname = False
         self.ssl_context.verify_mode = ssl.CERT_NONE
-        # One mechanism, so a test knows which one logged in.
-        mechanisms = self["feature_mechanisms"]
-        mechanisms.use_mechs = {mechanism}
-        if not mechanism.endswith("-PLUS"):
-            # Python's ssl offers only tls-unique, which RFC 9266 leaves
-            # undefined on TLS 1.3; slixmpp 1.8 would still announce it
-            # (gs2 flag "y"), which the server, offering -PLUS with
-            # tls-exporter, must refuse as a downgrade (RFC 5802 §6).
-            default_credentials = mechanisms.sasl_callback
-
-            def without_binding(required, optional):
-                creds = default_credentials(required, optional)
-                if "channel_binding" in creds:
-                    creds["channel_binding"] = None
-                return creds
-
-            mechanisms.sasl_callback = without_binding
         self.inbox = asyncio.Queue()
         self.presences = asyncio.Queue()
         self.outcome = asyncio.get_event_loop().create_future()
@@ -201,10 +185,10 @@ async def register(node, name, password, device=None, direct_tls=False):
     return client, client.registration
 
 
-async def login(node, name, password, direct_tls=False, resource=None, mechanism="SCRAM-SHA-256"):
+async def login(node, name, password, direct_tls=False, resource=None):
     """Logs in; returns (client, outcome)."""
     jid = "%s@%s" % (name, DOMAIN) + ("/" + resource if resource else "")
-    client = Client(jid, password, mechanism=mechanism)
+    client = Client(jid, password)
     return client, await client.start(node, direct_tls)
 
 

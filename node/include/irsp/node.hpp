@@ -31,6 +31,11 @@ struct node_options {
   std::uint16_t c2s_tls_port = 5223;
   /// Whether clients may register accounts in-band.
   bool open_registration = true;
+  /// In-band registrations one remote address may make per hour (XEP-0077
+  /// §14); 0: no limit. 127.0.0.1 and ::1, the node's own host, are exempt.
+  std::uint32_t registrations_per_hour = 10;
+  /// Log one line per successful client login, with its SASL mechanism.
+  bool log_logins = false;
   /// Actor scheduler threads; 0: CAF's default, max(4, cores).
   unsigned threads = 0;
   /// Detached account-server workers (concurrent durable writes).

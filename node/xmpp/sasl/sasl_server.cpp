@@ -1,4 +1,5 @@
-// RFC 6120 §6, RFC 5802, RFC 7677, RFC 4616, RFC 5929 / RFC 9266: SASL server side.
+// RFC 6120 §6, RFC 5802, RFC 7677, RFC 4616, RFC 5929 / RFC 9266, XEP-0440, XEP-0474:
+// SASL server side.
 #include "node/xmpp/sasl/sasl_server.hpp"
 
 #include <openssl/crypto.h>
@@ -241,6 +242,34 @@ std::vector<std::string> sasl_server::mechanisms(const sasl_server_config& confi
   return out;
 }
 
+std::vector<std::string> sasl_server::channel_binding_types(const sasl_server_config& config) {
+  std::vector<std::string> out;
+  for (const auto& b : config.channel_bindings)
+    out.push_back(b.type);
+  return out;
+}
+
+std::string downgrade_protection_hash(account::scram_hash hash,
+                                      std::vector<std::string> mechanisms,
+                                      std::vector<std::string> channel_binding_types) {
+  // "i;octet" collation (RFC 4790 §9.3) is std::string's byte order.
+  std::sort(mechanisms.begin(), mechanisms.end());
+  std::sort(channel_binding_types.begin(), channel_binding_types.end());
+  auto join = [](const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) {
+      if (!out.empty())
+        out += '\x1e';
+      out += item;
+    }
+    return out;
+  };
+  std::string s = join(mechanisms);
+  if (!channel_binding_types.empty())
+    s.append(1, '\x1f').append(join(channel_binding_types));
+  return base64_encode(account::scram_digest(hash, s));
+}
+
 const std::string& sasl_server::mechanism() const noexcept {
   return mechanism_;
 }
@@ -262,6 +291,12 @@ sasl_failure sasl_server::finish(sasl_condition condition, std::string text) {
   OPENSSL_cleanse(password_.data(), password_.size());
   password_.clear();
   return {condition, std::move(text)};
+}
+
+sasl_failure sasl_server::wrong_password() {
+  auto f = finish(sasl_condition::not_authorized, std::string(auth_failed));
+  f.checked_password = true;
+  return f;
 }
 
 sasl_step_result sasl_server::step(std::string_view client_message) {
@@ -339,11 +374,11 @@ sasl_step_result sasl_server::plain_check(std::optional<account::scram_secret> s
     account::password_matches(fake, hash_, password_);
   }
   if (!ok)
-    return finish(sasl_condition::not_authorized, std::string(auth_failed));
+    return wrong_password();
   OPENSSL_cleanse(password_.data(), password_.size());
   password_.clear();
   phase_ = phase::done;
-  return sasl_success{{}, username_};
+  return sasl_success{{}, username_, {}};
 }
 
 // RFC 5802 §7: client-first-message = gs2-header client-first-message-bare
@@ -365,12 +400,17 @@ sasl_step_result sasl_server::scram_first(std::string_view message) {
 
   std::optional<std::string_view> cb_name;
   if (flag == "n" || flag == "y") {
-    // "y": the client could bind but believes we cannot; if we offered -PLUS,
-    // someone stripped it from <mechanisms/> (RFC 5802 §6).
     if (plus_)
       return malformed("-PLUS needs channel binding");
+    // "y": the client could bind but believes we cannot. We offered -PLUS,
+    // so either someone stripped it from <mechanisms/> on the way, or the
+    // client was told to skip it: either way RFC 5802 §6 says fail, since
+    // accepting would let a man in the middle undo channel binding.
     if (flag == "y" && !config_.channel_bindings.empty())
-      return finish(sasl_condition::not_authorized, "channel binding downgrade");
+      return finish(sasl_condition::not_authorized,
+                    "channel binding downgrade: the client can bind (gs2 flag y) but chose "
+                      + mechanism_ + " while " + mechanism_
+                      + "-PLUS is offered; choose " + mechanism_ + "-PLUS");
   } else if (auto name = attribute(flag, 'p'); name && is_cb_name(*name)) {
     if (!plus_)
       return malformed("channel binding needs a -PLUS mechanism");
@@ -381,9 +421,16 @@ sasl_step_result sasl_server::scram_first(std::string_view message) {
   if (cb_name) {
     auto it = std::find_if(config_.channel_bindings.begin(), config_.channel_bindings.end(),
                            [&](const channel_binding& b) { return b.type == *cb_name; });
-    if (it == config_.channel_bindings.end())
-      return finish(sasl_condition::not_authorized, "unsupported channel binding type");
+    if (it == config_.channel_bindings.end()) {
+      std::string offered;
+      for (const auto& b : config_.channel_bindings)
+        offered += (offered.empty() ? "" : ", ") + b.type;
+      return finish(sasl_condition::not_authorized,
+                    "unsupported channel binding type " + std::string(*cb_name)
+                      + " (this connection offers " + offered + ")");
+    }
     cbind_data_ = it->data;
+    cbind_type_ = it->type;
   }
   std::optional<std::string> authzid;
   if (!authzid_attr.empty()) {
@@ -445,8 +492,14 @@ sasl_step_result sasl_server::scram_challenge(std::optional<account::scram_secre
   nonce_ += config_.nonce_for_testing.empty()
               ? base64_encode(account::random_bytes(server_nonce_bytes))
               : config_.nonce_for_testing;
+  // XEP-0474: the proof the client computes covers what we advertised, so a
+  // list changed on the way makes the login fail (RFC 5802 §5.1 lets clients
+  // skip attributes they do not know).
   server_first_ = "r=" + nonce_ + ",s=" + base64_encode(secret_.salt)
                   + ",i=" + std::to_string(secret_.iterations);
+  if (config_.downgrade_protection)
+    server_first_ += ",h=" + downgrade_protection_hash(hash_, mechanisms(config_),
+                                                      channel_binding_types(config_));
   phase_ = phase::awaiting_final;
   return sasl_challenge{server_first_};
 }
@@ -484,7 +537,7 @@ sasl_step_result sasl_server::scram_final(std::string_view message) {
     return finish(sasl_condition::not_authorized, "nonce mismatch");
   const auto size = account::scram_hash_size(hash_);
   if (proof->size() != size)
-    return finish(sasl_condition::not_authorized, std::string(auth_failed));
+    return wrong_password();
 
   std::string auth_message = client_first_bare_;
   auth_message.append(",").append(server_first_).append(",").append(without_proof);
@@ -496,11 +549,11 @@ sasl_step_result sasl_server::scram_final(std::string_view message) {
     account::constant_time_equal(account::scram_digest(hash_, client_key), secret_.stored_key);
   OPENSSL_cleanse(client_key.data(), client_key.size());
   if (!proof_ok || !known_user_)
-    return finish(sasl_condition::not_authorized, std::string(auth_failed));
+    return wrong_password();
 
   phase_ = phase::done;
   auto server_signature = account::scram_hmac(hash_, secret_.server_key, auth_message);
-  return sasl_success{"v=" + base64_encode(server_signature), username_};
+  return sasl_success{"v=" + base64_encode(server_signature), username_, cbind_type_};
 }
 
 } // namespace irsp::xmpp

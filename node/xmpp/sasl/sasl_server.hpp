@@ -1,5 +1,5 @@
-// RFC 6120 §6, RFC 5802, RFC 7677, RFC 4616, RFC 5929 / RFC 9266: SASL server side
-// (SCRAM-SHA-1/-256 with -PLUS, PLAIN) for the XMPP front end.
+// RFC 6120 §6, RFC 5802, RFC 7677, RFC 4616, RFC 5929 / RFC 9266, XEP-0440, XEP-0474:
+// SASL server side (SCRAM-SHA-1/-256 with -PLUS, PLAIN) for the XMPP front end.
 #pragma once
 
 #include "actors/account/credentials.hpp"
@@ -34,7 +34,7 @@ std::string_view to_string(sasl_condition condition);
 
 /// Channel binding data of the TLS connection (RFC 5056), for the -PLUS mechanisms.
 struct channel_binding {
-  /// "tls-exporter" (RFC 9266) or "tls-unique" (RFC 5929).
+  /// "tls-exporter" (RFC 9266), "tls-server-end-point" or "tls-unique" (RFC 5929).
   std::string type;
   /// The raw binding bytes from the TLS layer.
   std::string data;
@@ -52,6 +52,9 @@ struct sasl_server_config {
   std::string fake_salt_key;
   /// Iteration count shown for unknown users: match what real accounts use.
   std::uint32_t fake_iterations = account::default_scram_iterations;
+  /// XEP-0474: send the `h` attribute in server-first-message. Only the
+  /// test vectors of RFC 5802/7677, which predate it, turn it off.
+  bool downgrade_protection = true;
   /// Test hook: the server's part of the SCRAM nonce; empty means random.
   std::string nonce_for_testing;
 };
@@ -68,6 +71,8 @@ struct sasl_success {
   std::string additional_data;
   /// The authenticated, SASLprep'd username.
   std::string username;
+  /// The channel binding type verified (SCRAM -PLUS); empty when none.
+  std::string channel_binding;
 };
 
 /// Authentication failed: send <failure/> with the condition; the attempt is over.
@@ -76,6 +81,9 @@ struct sasl_failure {
   sasl_condition condition = sasl_condition::not_authorized;
   /// Human-readable <text/>; never says whether the user exists.
   std::string text;
+  /// True when the attempt tested a password (a wrong proof or PLAIN
+  /// password, or an unknown user): only these are guesses worth throttling.
+  bool checked_password = false;
 };
 
 /// The server needs the user's secrets; answer with provide_credentials().
@@ -89,6 +97,14 @@ struct sasl_need_credentials {
 /// What the caller does next after a step.
 using sasl_step_result =
   std::variant<sasl_challenge, sasl_success, sasl_failure, sasl_need_credentials>;
+
+/// XEP-0474 (0.5.0) §4.1: base64 of the hash (SHA-1 or SHA-256, as the SCRAM
+/// mechanism's) of the advertised mechanisms, sorted and joined by 0x1E, then,
+/// when XEP-0440 types were advertised, 0x1F and the types sorted and joined
+/// by 0x1E. Sent as the `h` attribute of server-first-message.
+std::string downgrade_protection_hash(account::scram_hash hash,
+                                      std::vector<std::string> mechanisms,
+                                      std::vector<std::string> channel_binding_types);
 
 /// One SASL authentication attempt on one connection (RFC 6120 §6.4).
 ///
@@ -116,6 +132,9 @@ public:
 
   /// Mechanism names to advertise in <mechanisms/>, strongest first.
   static std::vector<std::string> mechanisms(const sasl_server_config& config);
+
+  /// Channel binding types to advertise with XEP-0440, in the config's order.
+  static std::vector<std::string> channel_binding_types(const sasl_server_config& config);
 
   /// Handles the initial response or a <response/>. An empty first message
   /// means "no initial response" and yields an empty challenge.
@@ -150,6 +169,7 @@ private:
   sasl_step_result scram_final(std::string_view message);
   sasl_step_result ask_for(std::string username);
   sasl_failure finish(sasl_condition condition, std::string text);
+  sasl_failure wrong_password();
 
   std::string mechanism_;
   sasl_server_config config_;
@@ -166,6 +186,7 @@ private:
   // SCRAM state carried from client-first to client-final (RFC 5802 §3).
   std::string gs2_header_;
   std::string cbind_data_;
+  std::string cbind_type_;
   std::string client_first_bare_;
   std::string server_first_;
   std::string nonce_;

@@ -134,7 +134,8 @@ server_first parse_server_first(const std::string& message) {
   REQUIRE(i != std::string::npos);
   out.nonce = message.substr(2, s - 2);
   out.salt = base64_decode(message.substr(s + 3, i - s - 3));
-  out.iterations = message.substr(i + 3);
+  auto end = message.find(',', i + 3);
+  out.iterations = message.substr(i + 3, end == std::string::npos ? end : end - i - 3);
   return out;
 }
 
@@ -144,6 +145,7 @@ server_first parse_server_first(const std::string& message) {
 
 TEST_CASE("RFC 5802 §5 SCRAM-SHA-1 example exchange") {
   auto config = tls_config();
+  config.downgrade_protection = false; // the RFC's proof covers no "h"
   config.nonce_for_testing = "3rfcNHYJY1ZVvWVs7j";
   auto secret = account::derive_scram_secret(scram_hash::sha1, "pencil",
                                              base64_decode("QSXCR+Q6sek8bf92"), 4096);
@@ -165,6 +167,7 @@ TEST_CASE("RFC 5802 §5 SCRAM-SHA-1 example exchange") {
 
 TEST_CASE("RFC 7677 §3 SCRAM-SHA-256 test vector") {
   auto config = tls_config();
+  config.downgrade_protection = false; // the RFC's proof covers no "h"
   config.nonce_for_testing = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
   auto secret = account::derive_scram_secret(scram_hash::sha256, "pencil",
                                              base64_decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096);
@@ -260,10 +263,14 @@ TEST_CASE("SCRAM with a changed nonce is not-authorized") {
   gsasl_client client("SCRAM-SHA-256", {"alice", "wonderland"});
   sasl_server server("SCRAM-SHA-256", tls_config());
   auto ex = run(client, server, [](std::string& message, int round) {
-    if (round == 1)
-      message.replace(message.find(",r=") + 3, 1, "X");
+    if (round != 1)
+      return;
+    // Always a different character: the random nonce may start with any.
+    char& c = message[message.find(",r=") + 3];
+    c = c == 'X' ? 'Y' : 'X';
   });
   CHECK(failure_of(ex).condition == sasl_condition::not_authorized);
+  CHECK(failure_of(ex).text == "nonce mismatch");
 }
 
 TEST_CASE("SCRAM client-first messages that break the grammar are malformed-request") {
@@ -363,8 +370,11 @@ TEST_CASE("SCRAM-SHA-256-PLUS with tls-exporter binds to the connection") {
   }
   SECTION("a client that could bind but saw no -PLUS has been downgraded") {
     sasl_server server("SCRAM-SHA-256", config);
-    CHECK(failure_of(resolve(server, server.step("y,,n=alice,r=abc"))).condition
-          == sasl_condition::not_authorized);
+    auto failure = failure_of(resolve(server, server.step("y,,n=alice,r=abc")));
+    CHECK(failure.condition == sasl_condition::not_authorized);
+    // The text tells the client's author what to do instead.
+    CHECK(failure.text.find("choose SCRAM-SHA-256-PLUS") != std::string::npos);
+    CHECK_FALSE(failure.checked_password); // no guess: the throttle leaves it alone
   }
   SECTION("-PLUS without binding is malformed-request") {
     sasl_server server("SCRAM-SHA-256-PLUS", config);
@@ -387,6 +397,52 @@ TEST_CASE("SCRAM-SHA-1-PLUS with tls-unique") {
   gsasl_client client("SCRAM-SHA-1-PLUS", id);
   sasl_server server("SCRAM-SHA-1-PLUS", config);
   CHECK(success_of(run(client, server)).username == "bob");
+}
+
+TEST_CASE("XEP-0474 downgrade protection hash: the specification's example") {
+  // XEP-0474 0.5.0 §4.3: SHA-1 over
+  // "SCRAM-SHA-1\x1eSCRAM-SHA-1-PLUS\x1ftls-exporter\x1etls-server-end-point".
+  CHECK(downgrade_protection_hash(scram_hash::sha1, {"SCRAM-SHA-1-PLUS", "SCRAM-SHA-1"},
+                                  {"tls-server-end-point", "tls-exporter"})
+        == "G6k/rBLDqgOhRRaCuuatSDFkJ08=");
+}
+
+TEST_CASE("server-first-message carries the XEP-0474 hash of what this connection offers") {
+  auto config = tls_config();
+  config.channel_bindings = {{"tls-exporter", std::string(32, 'x')},
+                             {"tls-server-end-point", std::string(32, 'y')}};
+  auto hash = GENERATE(scram_hash::sha1, scram_hash::sha256);
+  auto mechanism = std::string(hash == scram_hash::sha1 ? "SCRAM-SHA-1" : "SCRAM-SHA-256");
+  sasl_server server(mechanism, config);
+  auto challenge = std::get<sasl_challenge>(resolve(server, server.step("n,,n=alice,r=abc")));
+  auto h = challenge.data.rfind(",h=");
+  REQUIRE(h != std::string::npos);
+  auto expected = downgrade_protection_hash(
+    hash, {"PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"},
+    {"tls-exporter", "tls-server-end-point"});
+  CHECK(challenge.data.substr(h + 3) == expected);
+  // Another list (no binding offered), another hash.
+  sasl_server plain_server(mechanism, tls_config());
+  auto other = std::get<sasl_challenge>(
+    resolve(plain_server, plain_server.step("n,,n=alice,r=abc")));
+  CHECK(other.data.substr(other.data.rfind(",h=") + 3) != expected);
+}
+
+TEST_CASE("only a tested password counts as a guess") {
+  SECTION("wrong SCRAM proof") {
+    gsasl_client client("SCRAM-SHA-256", {"alice", "not-wonderland"});
+    sasl_server server("SCRAM-SHA-256", tls_config());
+    CHECK(failure_of(run(client, server)).checked_password);
+  }
+  SECTION("unknown user") {
+    gsasl_client client("SCRAM-SHA-256", {"nobody", "wonderland"});
+    sasl_server server("SCRAM-SHA-256", tls_config());
+    CHECK(failure_of(run(client, server)).checked_password);
+  }
+  SECTION("a malformed message") {
+    sasl_server server("SCRAM-SHA-256", tls_config());
+    CHECK_FALSE(failure_of(server.step("nonsense")).checked_password);
+  }
 }
 
 TEST_CASE("a client 'y' flag is fine when no -PLUS was offered") {

@@ -6,7 +6,9 @@
 
 #include <random>
 
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "node/tls/self_signed.hpp"
 #include "node/tls/tls_context.hpp"
@@ -186,9 +188,14 @@ TEST_CASE_METHOD(tls_fixture, "both ends agree on tls-exporter channel binding",
     REQUIRE(s);
     CHECK(c->size() == 32);
     CHECK(*c == *s);
-    // RFC 5929 tls-unique has no definition on TLS 1.3.
-    CHECK_FALSE(client.tls_unique());
-    CHECK_FALSE(server.tls_unique());
+    // tls-unique on TLS 1.3 (undefined by RFC 8446) as OpenSSL-based clients
+    // compute it: the client's Finished, a hash's length.
+    auto cu = client.tls_unique();
+    auto su = server.tls_unique();
+    REQUIRE(cu);
+    REQUIRE(su);
+    CHECK(cu->size() >= 32);
+    CHECK(*cu == *su);
   }
   SECTION("TLS 1.2, where tls-unique is defined too") {
     auto client_ctx = make_client();
@@ -223,6 +230,44 @@ TEST_CASE_METHOD(tls_fixture, "two connections have different channel bindings",
   REQUIRE(s1.tls_exporter());
   REQUIRE(s2.tls_exporter());
   CHECK(*s1.tls_exporter() != *s2.tls_exporter());
+  REQUIRE(s1.tls_unique());
+  REQUIRE(s2.tls_unique());
+  CHECK(*s1.tls_unique() != *s2.tls_unique());
+  // tls-server-end-point names the certificate, not the connection.
+  REQUIRE(s1.tls_server_end_point());
+  CHECK(*s1.tls_server_end_point() == *s2.tls_server_end_point());
+}
+
+TEST_CASE_METHOD(tls_fixture, "tls-server-end-point is the SHA-256 of the server's certificate",
+                 "[tls][session]") {
+  auto server_ctx = make_server();
+  auto server = server_ctx.new_session();
+  auto client_ctx = make_client();
+  auto client = client_ctx.new_session(domain);
+  CHECK_FALSE(server.tls_server_end_point());  // nothing before the handshake
+  pump(client, server);
+  auto s = server.tls_server_end_point();
+  auto c = client.tls_server_end_point();
+  REQUIRE(s);
+  REQUIRE(c);
+  CHECK(*s == *c);
+  // RFC 5929 §4.1, computed here from the certificate file's DER bytes: our
+  // self-signed certificate is signed with ECDSA-SHA-256.
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(cert.c_str(), "r"), BIO_free);
+  REQUIRE(bio);
+  std::unique_ptr<X509, decltype(&X509_free)> x(PEM_read_bio_X509(bio.get(), nullptr, nullptr,
+                                                                   nullptr),
+                                                X509_free);
+  REQUIRE(x);
+  unsigned char* der = nullptr;
+  int der_size = i2d_X509(x.get(), &der);
+  REQUIRE(der_size > 0);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  REQUIRE(EVP_Digest(der, static_cast<std::size_t>(der_size), digest, &digest_size, EVP_sha256(),
+                     nullptr) == 1);
+  OPENSSL_free(der);
+  CHECK(*s == std::string(reinterpret_cast<const char*>(digest), digest_size));
 }
 
 TEST_CASE_METHOD(tls_fixture, "close_notify ends the session cleanly both ways", "[tls][session]") {
@@ -443,6 +488,14 @@ TEST_CASE_METHOD(tls_fixture, "a returning client resumes with its ticket", "[tl
   REQUIRE(c2.tls_exporter());
   CHECK(*c2.tls_exporter() == *s2.tls_exporter());
   CHECK(*c2.tls_exporter() != *c1.tls_exporter());
+  // On a resumed handshake the first Finished is the server's (RFC 5929
+  // §3.1's rule, kept on TLS 1.3 as CPython's get_channel_binding keeps it).
+  REQUIRE(c2.tls_unique());
+  CHECK(*c2.tls_unique() == *s2.tls_unique());
+  CHECK(*c2.tls_unique() != *c1.tls_unique());
+  unsigned char server_finished[EVP_MAX_MD_SIZE];
+  auto n = SSL_get_finished(s2.native_handle(), server_finished, sizeof server_finished);
+  CHECK(*s2.tls_unique() == std::string(reinterpret_cast<const char*>(server_finished), n));
 
   SECTION("a ticket from another server costs only a full handshake") {
     tls_fixture other;

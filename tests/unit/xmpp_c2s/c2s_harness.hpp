@@ -36,9 +36,10 @@ inline c2s_settings test_settings() {
 
 /// One stream and everything it asked of its transport.
 struct harness {
-  explicit harness(c2s_settings settings = test_settings(), bool direct_tls = false)
+  explicit harness(c2s_settings settings = test_settings(), bool direct_tls = false,
+                   std::string remote = "127.0.0.1")
     : settings(std::move(settings)) {
-    stream = std::make_unique<c2s_stream>(this->settings, "127.0.0.1", direct_tls);
+    stream = std::make_unique<c2s_stream>(this->settings, std::move(remote), direct_tls);
   }
 
   c2s_settings settings;

@@ -73,12 +73,41 @@ TEST_CASE("after STARTTLS the stream restarts and offers SCRAM, PLAIN and regist
   CHECK(h.headers[0].id != h.headers[1].id); // RFC 6120 §4.7.3: a new id per stream
 }
 
-TEST_CASE("with channel binding the -PLUS mechanisms are offered first") {
+TEST_CASE("with channel binding the -PLUS mechanisms are offered first, the types by XEP-0440") {
   harness h;
-  auto features = h.start_tls({channel_binding{"tls-exporter", std::string(32, 'x')}});
+  auto features = h.start_tls({channel_binding{"tls-exporter", std::string(32, 'x')},
+                               channel_binding{"tls-server-end-point", std::string(32, 'y')}});
   auto mechs = mechanisms(features);
   CHECK(mechs.front() == "SCRAM-SHA-256-PLUS");
   CHECK(has(mechs, "SCRAM-SHA-1-PLUS"));
+  const auto* cb = feature(features, "sasl-channel-binding");
+  REQUIRE(cb);
+  CHECK(cb->xmlns() == "urn:xmpp:sasl-cb:0");
+  std::vector<std::string> types;
+  for (const auto* c : children(*cb))
+    if (c->name() == "channel-binding")
+      types.emplace_back(c->attr("type"));
+  CHECK(types == std::vector<std::string>{"tls-exporter", "tls-server-end-point"});
+}
+
+TEST_CASE("without binding data no XEP-0440 feature is sent") {
+  harness h;
+  CHECK_FALSE(feature(h.start_tls(), "sasl-channel-binding"));
+}
+
+TEST_CASE("with --log-logins a login is logged with its mechanism, apart from the failure line") {
+  auto settings = test_settings();
+  settings.log_logins = true;
+  harness h{settings};
+  h.start_tls({channel_binding{"tls-exporter", std::string(32, 'x')}});
+  CHECK(h.plain_login("alice", "wrong-password", "password1").child("not-authorized"));
+  CHECK(h.plain_login("alice", "password1", "password1").name() == "success");
+  REQUIRE(h.logs.size() == 2);
+  CHECK(h.logs[0].condition == "not-authorized");
+  CHECK_FALSE(h.logs[0].event);
+  CHECK(h.logs[1].condition == "login");
+  CHECK(h.logs[1].text == "alice@localhost PLAIN");
+  CHECK(h.logs[1].event);
 }
 
 TEST_CASE("bytes sent after <starttls/> in the clear are dropped, not parsed into the TLS stream") {
@@ -164,23 +193,27 @@ TEST_CASE("a wrong password is not-authorized and is logged once as the connecti
   CHECK(h.plain_login("alice", "password1", "password1").name() == "success");
 }
 
-TEST_CASE("after five failures for one account, logins are refused without checking") {
+TEST_CASE("five wrong passwords hold back that address for the account, not its owner") {
   auto settings = test_settings();
   for (int i = 0; i < 5; ++i) {
-    harness h{settings};
+    harness h{settings, false, "10.0.0.66"};
     h.start_tls();
     CHECK(h.plain_login("alice", "guess" + std::to_string(i) + "xx", "password1")
             .child("not-authorized"));
   }
-  harness h{settings};
+  harness h{settings, false, "10.0.0.66"};
   h.start_tls();
   auto failure = h.plain_login("alice", "password1", "password1");
   CHECK(failure.child("temporary-auth-failure"));
   CHECK(h.lookups.empty());
-  // Another account from the same address is not held back.
-  harness other{settings};
+  // Another account from the same address is not held back...
+  harness other{settings, false, "10.0.0.66"};
   other.start_tls();
   CHECK(other.plain_login("bob", "password1", "password1").name() == "success");
+  // ...nor the owner, from another address.
+  harness owner{settings, false, "10.0.0.7"};
+  owner.start_tls();
+  CHECK(owner.plain_login("alice", "password1", "password1").name() == "success");
 }
 
 TEST_CASE("a stream that keeps failing SASL is closed with policy-violation") {
@@ -258,6 +291,60 @@ TEST_CASE("in-band registration after TLS becomes a register request with the de
   REQUIRE(status);
   CHECK(status->attr("code") == "ok");
   CHECK(status->child("code")->text() == "ABCD-EFGH-JKMN");
+}
+
+namespace {
+
+// Sends one in-band registration for `name`; the call it made, if any.
+std::optional<c2s_call> register_request(harness& h, const std::string& name) {
+  h.calls.clear();
+  h.send("<iq type='set' id='r-" + name + "'><query xmlns='jabber:iq:register'><username>"
+         + name + "</username><password>password1</password></query></iq>");
+  if (h.calls.empty())
+    return std::nullopt;
+  return h.calls.front();
+}
+
+} // namespace
+
+TEST_CASE("in-band registrations per address are limited; refused names give their slot back") {
+  auto settings = test_settings();
+  registration_limits limits;
+  limits.per_address = 2;
+  settings.registrations = std::make_shared<registration_limit>(limits);
+  harness h{settings, false, "192.0.2.10"};
+  h.start_tls();
+  // A taken name creates nothing and costs no slot.
+  auto taken = register_request(h, "taken");
+  REQUIRE(taken);
+  h.stream->reply(taken->id, account::register_response{account::register_status::EXISTS, {}, {}});
+  h.run();
+  CHECK(h.one().attr("type") == "error");
+  for (auto name : {"first", "second"}) {
+    auto call = register_request(h, name);
+    REQUIRE(call);
+    h.stream->reply(call->id, account::register_response{account::register_status::OK,
+                                                         std::string{name} + "@localhost", {}});
+    h.run();
+    CHECK(h.one().attr("type") == "result");
+  }
+  CHECK_FALSE(register_request(h, "third")); // never reaches the account server
+  auto refused = h.one();
+  CHECK(refused.attr("type") == "error");
+  CHECK(refused.attr("id") == "r-third");
+  const auto* error = refused.child("error");
+  REQUIRE(error);
+  CHECK(error->attr("type") == "wait");
+  CHECK(error->child("policy-violation", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+  CHECK_FALSE(h.closed);
+  // Another address, and the node's own host, are not affected.
+  harness other{settings, false, "192.0.2.11"};
+  other.start_tls();
+  CHECK(register_request(other, "fourth"));
+  harness local{settings, false, "127.0.0.1"};
+  local.start_tls();
+  for (int i = 0; i < 5; ++i)
+    CHECK(register_request(local, "local" + std::to_string(i)));
 }
 
 TEST_CASE("garbage instead of a stream header is not-well-formed, inside a header of ours") {

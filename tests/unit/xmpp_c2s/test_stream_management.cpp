@@ -97,6 +97,27 @@ TEST_CASE("sent stanzas stay queued until acknowledged, and acks are asked for")
   CHECK(h.stream_error_condition() == "undefined-condition");
 }
 
+TEST_CASE("a client that also counted stanzas sent before its <enable/> is not cut off") {
+  // aioxmpp 0.13 reads the peer presence that follows the bind result only
+  // after sending <enable/>, and counts it.
+  sm_harness h;
+  h.bind("alice");
+  h.push("before enable");
+  h.send("<enable xmlns='urn:xmpp:sm:3'/>");
+  h.take();
+  h.push("after enable");
+  h.take();
+  h.send("<a xmlns='urn:xmpp:sm:3' h='2'/>"); // both, in the client's numbering
+  CHECK(h.sm->unacked() == 0);
+  CHECK_FALSE(h.closed);
+  h.push("later");
+  h.take();
+  h.send("<a xmlns='urn:xmpp:sm:3' h='3'/>");
+  CHECK(h.sm->unacked() == 0);
+  h.send("<a xmlns='urn:xmpp:sm:3' h='5'/>"); // more than was ever sent
+  CHECK(h.stream_error_condition() == "undefined-condition");
+}
+
 TEST_CASE("too many unacknowledged stanzas end the stream with resource-constraint") {
   sm_limits limits;
   limits.max_unacked = 3;
