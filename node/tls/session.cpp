@@ -7,6 +7,7 @@
 
 #include <openssl/buffer.h>
 
+#include "node/tls/compact_state.hpp"
 #include "node/tls/openssl_handles.hpp"
 
 namespace irsp::tls {
@@ -61,24 +62,28 @@ session::session(std::shared_ptr<const detail::context_state> context, SSL* ssl)
 session::session(session&& other) noexcept
     : ssl_(std::exchange(other.ssl_, nullptr)),
       context_(std::move(other.context_)),
+      compact_(std::move(other.compact_)),
       held_plaintext_(std::move(other.held_plaintext_)),
       error_(std::move(other.error_)),
       handshake_done_(other.handshake_done_),
       failed_(other.failed_),
       peer_closed_(other.peer_closed_),
-      shut_down_(other.shut_down_) {}
+      shut_down_(other.shut_down_),
+      bindings_forgotten_(other.bindings_forgotten_) {}
 
 session& session::operator=(session&& other) noexcept {
   if (this != &other) {
     SSL_free(ssl_);
     ssl_ = std::exchange(other.ssl_, nullptr);
     context_ = std::move(other.context_);
+    compact_ = std::move(other.compact_);
     held_plaintext_ = std::move(other.held_plaintext_);
     error_ = std::move(other.error_);
     handshake_done_ = other.handshake_done_;
     failed_ = other.failed_;
     peer_closed_ = other.peer_closed_;
     shut_down_ = other.shut_down_;
+    bindings_forgotten_ = other.bindings_forgotten_;
   }
   return *this;
 }
@@ -124,6 +129,11 @@ void session::flush_held_plaintext() {
 }
 
 bool session::feed_ciphertext(const char* data, std::size_t size) {
+  if (compact_) {
+    bool ok = compact_->records->open(data, size, compact_->plaintext);
+    sync_compact();
+    return ok;
+  }
   if (failed_ || ssl_ == nullptr)
     return false;
   BIO* in = SSL_get_rbio(ssl_);
@@ -143,6 +153,12 @@ bool session::feed_ciphertext(const char* data, std::size_t size) {
 }
 
 bool session::read_plaintext(std::string& out) {
+  if (compact_) {
+    // What was authenticated before a failure is handed out, as OpenSSL does.
+    out.append(compact_->plaintext);
+    std::string().swap(compact_->plaintext);
+    return !failed_;
+  }
   if (failed_ || ssl_ == nullptr)
     return false;
   if (!handshake_done_) {
@@ -176,6 +192,11 @@ bool session::read_plaintext(std::string& out) {
 }
 
 bool session::write_plaintext(std::string_view data) {
+  if (compact_ && !failed_ && !shut_down_) {
+    bool ok = compact_->records->seal(data);
+    sync_compact();
+    return ok;
+  }
   if (failed_ || ssl_ == nullptr || shut_down_)
     return false;
   if (!handshake_done_) {
@@ -196,6 +217,8 @@ bool session::write_plaintext(std::string_view data) {
 }
 
 void session::take_ciphertext(std::string& out) {
+  if (compact_)
+    return compact_->records->take_output(out);
   if (ssl_ == nullptr)
     return;
   BIO* wbio = SSL_get_wbio(ssl_);
@@ -212,6 +235,8 @@ void session::take_ciphertext(std::string& out) {
 }
 
 std::size_t session::pending_ciphertext() const {
+  if (compact_)
+    return compact_->records->pending_output();
   return ssl_ == nullptr ? 0 : BIO_ctrl_pending(SSL_get_wbio(ssl_));
 }
 
@@ -221,6 +246,12 @@ void session::trim_read_buffer() {
 }
 
 bool session::shutdown() {
+  if (compact_ && !failed_ && !shut_down_) {
+    shut_down_ = true;
+    bool ok = compact_->records->close();
+    sync_compact();
+    return ok;
+  }
   if (ssl_ == nullptr || failed_ || shut_down_)
     return false;
   shut_down_ = true;
@@ -238,8 +269,13 @@ bool session::shutdown() {
 }
 
 std::optional<std::string> session::tls_exporter() const {
-  if (!handshake_done_ || failed_)
+  if (!handshake_done_ || failed_ || bindings_forgotten_)
     return std::nullopt;
+  if (compact_) {
+    if (!compact_->has_tls_exporter)
+      return std::nullopt;
+    return std::string(compact_->tls_exporter.data(), compact_->tls_exporter.size());
+  }
   // RFC 9266 §4.2: on TLS 1.2 the exporter binds the channel only with
   // extended master secret (RFC 7627); without it, it must not be used.
   if (SSL_version(ssl_) < TLS1_3_VERSION && SSL_get_extms_support(ssl_) != 1)
@@ -259,7 +295,9 @@ std::optional<std::string> session::tls_exporter() const {
 }
 
 std::optional<std::string> session::tls_unique() const {
-  if (!handshake_done_ || failed_ || SSL_version(ssl_) >= TLS1_3_VERSION)
+  // A compact session is TLS 1.3, where tls-unique is not defined.
+  if (!handshake_done_ || failed_ || bindings_forgotten_ || compact_
+      || SSL_version(ssl_) >= TLS1_3_VERSION)
     return std::nullopt;
   // Without extended master secret, tls-unique can be made equal on two
   // different connections (the triple-handshake attack, RFC 7627 §1).
@@ -277,10 +315,14 @@ std::optional<std::string> session::tls_unique() const {
 }
 
 std::string session::protocol_version() const {
+  if (compact_)
+    return "TLSv1.3";
   return handshake_done_ ? SSL_get_version(ssl_) : std::string();
 }
 
 std::string session::cipher() const {
+  if (compact_)
+    return suite_name(compact_->records->suite());
   if (!handshake_done_)
     return {};
   const SSL_CIPHER* c = SSL_get_current_cipher(ssl_);
@@ -288,6 +330,8 @@ std::string session::cipher() const {
 }
 
 std::string session::alpn() const {
+  if (compact_)
+    return compact_->alpn;
   if (ssl_ == nullptr)
     return {};
   const unsigned char* data = nullptr;
@@ -299,16 +343,20 @@ std::string session::alpn() const {
 }
 
 std::string session::server_name() const {
+  if (compact_)
+    return compact_->server_name;
   const char* name = ssl_ == nullptr ? nullptr : SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   return name == nullptr ? std::string() : name;
 }
 
 bool session::resumed() const {
+  if (compact_)
+    return compact_->resumed;
   return handshake_done_ && SSL_session_reused(ssl_) != 0;
 }
 
 std::string session::resumption_ticket() const {
-  if (!handshake_done_ || failed_ || SSL_is_server(ssl_))
+  if (!handshake_done_ || failed_ || compact_ || SSL_is_server(ssl_))
     return {};
   SSL_SESSION* s = SSL_get0_session(ssl_);
   if (s == nullptr || SSL_SESSION_is_resumable(s) != 1)
@@ -324,8 +372,63 @@ std::string session::resumption_ticket() const {
 }
 
 bool session::peer_verified() const {
+  if (compact_)
+    return compact_->peer_verified;
   return ssl_ != nullptr && SSL_get0_peer_certificate(ssl_) != nullptr
          && SSL_get_verify_result(ssl_) == X509_V_OK;
+}
+
+// --- compact record layer (RFC 8446 §5) ---------------------------------------
+
+bool session::compact(std::string* why_not) {
+  std::string why;
+  if (compact_)
+    return true;
+  if (ssl_ == nullptr || failed_ || !handshake_done_)
+    why = "handshake not complete";
+  else if (!SSL_is_server(ssl_))
+    // A client must take NewSessionTicket messages at any time (RFC 8446
+    // §4.6.1), which the compact record layer refuses.
+    why = "not a server session";
+  else if (shut_down_ || peer_closed_)
+    why = "closing";
+  else if (!held_plaintext_.empty())
+    why = "plaintext held";
+  auto state = why.empty() ? detail::take_over(ssl_, why) : nullptr;
+  if (!state) {
+    if (why_not != nullptr)
+      *why_not = why;
+    return false;
+  }
+  // Everything answered from the SSL object must be copied out now.
+  if (auto exporter = tls_exporter(); exporter && exporter->size() == state->tls_exporter.size()) {
+    exporter->copy(state->tls_exporter.data(), state->tls_exporter.size());
+    state->has_tls_exporter = true;
+    OPENSSL_cleanse(exporter->data(), exporter->size());
+  }
+  state->alpn = alpn();
+  state->server_name = server_name();
+  state->resumed = resumed();
+  state->peer_verified = peer_verified();
+  compact_ = std::move(state);
+  SSL_free(ssl_);
+  ssl_ = nullptr;
+  return true;
+}
+
+void session::forget_channel_bindings() {
+  bindings_forgotten_ = true;
+  if (compact_)
+    compact_->forget_channel_bindings();
+}
+
+void session::sync_compact() {
+  const record_layer& records = *compact_->records;
+  peer_closed_ = records.peer_closed();
+  if (records.failed() && !failed_) {
+    failed_ = true;
+    error_ = records.error();
+  }
 }
 
 }  // namespace irsp::tls
