@@ -9,11 +9,24 @@
 
 namespace irsp::tls::detail {
 
-compact_state::~compact_state() { forget_channel_bindings(); }
+void kept_binding::keep(const std::optional<std::string>& value) {
+  present = value && value->size() <= bytes.size();
+  if (!present)
+    return;
+  value->copy(bytes.data(), value->size());
+  size = static_cast<std::uint8_t>(value->size());
+}
 
-void compact_state::forget_channel_bindings() {
-  OPENSSL_cleanse(tls_exporter.data(), tls_exporter.size());
-  has_tls_exporter = false;
+std::optional<std::string> kept_binding::get() const {
+  if (!present)
+    return std::nullopt;
+  return std::string(bytes.data(), size);
+}
+
+kept_bindings::~kept_bindings() {
+  OPENSSL_cleanse(tls_exporter.bytes.data(), tls_exporter.bytes.size());
+  OPENSSL_cleanse(tls_unique.bytes.data(), tls_unique.bytes.size());
+  OPENSSL_cleanse(tls_server_end_point.bytes.data(), tls_server_end_point.bytes.size());
 }
 
 std::unique_ptr<compact_state> take_over(SSL* ssl, std::string& why) {

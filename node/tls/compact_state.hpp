@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,29 @@
 typedef struct ssl_st SSL;
 
 namespace irsp::tls::detail {
+
+/// One channel-binding value (RFC 5929, RFC 9266) copied out of OpenSSL.
+struct kept_binding {
+  std::array<char, 64> bytes{};  // EVP_MAX_MD_SIZE: the longest of them
+  std::uint8_t size = 0;
+  bool present = false;
+
+  /// Copies `value` (nullopt: absent; longer than 64 bytes: absent too).
+  void keep(const std::optional<std::string>& value);
+  /// The kept value, or nullopt.
+  std::optional<std::string> get() const;
+};
+
+/// The channel bindings of a compact session, kept until SASL no longer
+/// needs them (session::forget_channel_bindings frees them).
+struct kept_bindings {
+  kept_binding tls_exporter;
+  kept_binding tls_unique;
+  /// For tls-server-end-point, where the session offers it.
+  kept_binding tls_server_end_point;
+
+  ~kept_bindings();
+};
 
 /// A session's state after `session::compact()`: its own record layer in
 /// place of OpenSSL's (a few hundred bytes instead of ~14 KB), plus the
@@ -22,16 +46,10 @@ struct compact_state {
   std::string plaintext;
   std::string alpn;
   std::string server_name;
-  /// RFC 9266 tls-exporter, taken while OpenSSL still had the exporter
-  /// secret; wiped by session::forget_channel_bindings().
-  std::array<char, 32> tls_exporter{};
-  bool has_tls_exporter = false;
+  /// Null once forgotten.
+  std::unique_ptr<kept_bindings> bindings;
   bool resumed = false;
   bool peer_verified = false;
-
-  ~compact_state();
-  /// Wipes the kept channel binding.
-  void forget_channel_bindings();
 };
 
 /// A compact_state carrying `ssl`'s connection on from where OpenSSL left

@@ -269,13 +269,10 @@ bool session::shutdown() {
 }
 
 std::optional<std::string> session::tls_exporter() const {
-  if (!handshake_done_ || failed_ || bindings_forgotten_)
+  if (compact_ || bindings_forgotten_)
+    return kept_binding(&detail::kept_bindings::tls_exporter);
+  if (!handshake_done_ || failed_)
     return std::nullopt;
-  if (compact_) {
-    if (!compact_->has_tls_exporter)
-      return std::nullopt;
-    return std::string(compact_->tls_exporter.data(), compact_->tls_exporter.size());
-  }
   // RFC 9266 §4.2: on TLS 1.2 the exporter binds the channel only with
   // extended master secret (RFC 7627); without it, it must not be used.
   if (SSL_version(ssl_) < TLS1_3_VERSION && SSL_get_extms_support(ssl_) != 1)
@@ -295,9 +292,9 @@ std::optional<std::string> session::tls_exporter() const {
 }
 
 std::optional<std::string> session::tls_unique() const {
-  // A compact session is TLS 1.3, where tls-unique is not defined.
-  if (!handshake_done_ || failed_ || bindings_forgotten_ || compact_
-      || SSL_version(ssl_) >= TLS1_3_VERSION)
+  if (compact_ || bindings_forgotten_)
+    return kept_binding(&detail::kept_bindings::tls_unique);
+  if (!handshake_done_ || failed_ || SSL_version(ssl_) >= TLS1_3_VERSION)
     return std::nullopt;
   // Without extended master secret, tls-unique can be made equal on two
   // different connections (the triple-handshake attack, RFC 7627 §1).
@@ -400,11 +397,12 @@ bool session::compact(std::string* why_not) {
       *why_not = why;
     return false;
   }
-  // Everything answered from the SSL object must be copied out now.
-  if (auto exporter = tls_exporter(); exporter && exporter->size() == state->tls_exporter.size()) {
-    exporter->copy(state->tls_exporter.data(), state->tls_exporter.size());
-    state->has_tls_exporter = true;
-    OPENSSL_cleanse(exporter->data(), exporter->size());
+  // Everything answered from the SSL object must be copied out now. Every
+  // channel binding the session offers belongs here, and in kept_binding().
+  if (!bindings_forgotten_) {
+    state->bindings = std::make_unique<detail::kept_bindings>();
+    state->bindings->tls_exporter.keep(tls_exporter());
+    state->bindings->tls_unique.keep(tls_unique());
   }
   state->alpn = alpn();
   state->server_name = server_name();
@@ -419,7 +417,14 @@ bool session::compact(std::string* why_not) {
 void session::forget_channel_bindings() {
   bindings_forgotten_ = true;
   if (compact_)
-    compact_->forget_channel_bindings();
+    compact_->bindings.reset();
+}
+
+std::optional<std::string> session::kept_binding(
+    detail::kept_binding detail::kept_bindings::*which) const {
+  if (bindings_forgotten_ || failed_ || !compact_ || !compact_->bindings)
+    return std::nullopt;
+  return (compact_->bindings.get()->*which).get();
 }
 
 void session::sync_compact() {

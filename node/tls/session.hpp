@@ -16,6 +16,8 @@ namespace irsp::tls {
 namespace detail {
 struct context_state;
 struct compact_state;
+struct kept_binding;
+struct kept_bindings;
 }
 
 /// One TLS connection, driven by whoever owns the socket: the transport feeds
@@ -144,6 +146,9 @@ private:
   void fail(const char* what);
   void trim_read_buffer();
   void sync_compact();
+  // A channel binding as compact() kept it; nullopt once forgotten.
+  std::optional<std::string> kept_binding(
+      detail::kept_binding detail::kept_bindings::*which) const;
 
   // Owns both memory BIOs. A raw pointer keeps OpenSSL's headers out of this one.
   SSL* ssl_ = nullptr;
