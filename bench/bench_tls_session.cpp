@@ -275,18 +275,22 @@ std::size_t heap_in_use() {
   return info.uordblks + info.hblkhd;
 }
 
-void measure_memory(int n, bool compact) {
+void measure_memory(int n, bool compact, bool forget_bindings) {
   std::vector<session> servers;
   servers.reserve(n);
   connected(compact);  // warm one-time allocations
   ::malloc_trim(0);
   std::map<std::pair<std::string, int>, site_total> before = *sites;
   std::size_t heap_before = heap_in_use();
-  for (int i = 0; i < n; ++i)
+  for (int i = 0; i < n; ++i) {
     servers.push_back(std::move(connected(compact).second));  // client freed at once
+    if (forget_bindings)
+      servers.back().forget_channel_bindings();
+  }
   std::size_t heap_after = heap_in_use();
-  std::printf("\n%s: %d idle TLS 1.3 server sessions, client sessions freed\n",
-              compact ? "compacted" : "on OpenSSL", n);
+  std::printf("\n%s%s: %d idle TLS 1.3 server sessions, client sessions freed\n",
+              compact ? "compacted" : "on OpenSSL",
+              forget_bindings ? ", channel bindings forgotten" : "", n);
   std::printf("  heap (mallinfo2 uordblks+hblkhd) per session: %.0f bytes"
               " (+ sizeof(session) = %zu, held by its owner)\n",
               double(heap_after - heap_before) / n, sizeof(session));
@@ -324,8 +328,9 @@ int main(int argc, char** argv) {
     sites = new std::map<std::pair<std::string, int>, site_total>;
     tracking = true;
     int n = argc >= 3 ? std::atoi(argv[2]) : 2000;
-    measure_memory(n, false);
-    measure_memory(n, true);
+    measure_memory(n, false, false);
+    measure_memory(n, true, false);
+    measure_memory(n, true, true);
     return 0;
   }
   benchmark::Initialize(&argc, argv);

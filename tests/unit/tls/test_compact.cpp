@@ -567,6 +567,43 @@ TEST_CASE_METHOD(compact_fixture, "a resumed session compacts and says it was re
   converse("resumed");
 }
 
+TEST_CASE_METHOD(compact_fixture, "a server compacts after a HelloRetryRequest",
+                 "[tls][compact]") {
+  // The client's first key share is for a group the server will not take.
+  REQUIRE(SSL_CTX_set1_groups_list(client_ctx.native_handle(), "P-384:X25519") == 1);
+  REQUIRE(SSL_CTX_set1_groups_list(server_ctx.native_handle(), "X25519") == 1);
+  server = server_ctx.new_session();
+  client = client_ctx.new_session(domain);
+  handshake();
+  REQUIRE(SSL_get_negotiated_group(server.native_handle()) == NID_X25519);
+  compact();
+  converse("after HRR");
+}
+
+TEST_CASE_METHOD(compact_fixture, "a server compacts after a client certificate",
+                 "[tls][compact]") {
+  server_options so;
+  so.ca_file = cert;
+  so.require_peer_certificate = true;
+  server_ctx = make_server(so);
+  client_options co;
+  co.ca_file = cert;
+  co.cert_file = cert;  // the self-signed leaf is its own CA
+  co.key_file = key;
+  std::string error;
+  auto ctx = client_context::create(co, error);
+  INFO(error);
+  REQUIRE(ctx);
+  client_ctx = *ctx;
+  server = server_ctx.new_session();
+  client = client_ctx.new_session(domain);
+  handshake();
+  REQUIRE(server.peer_verified());
+  compact();
+  CHECK(server.peer_verified());
+  converse("after client certificate");
+}
+
 TEST_CASE_METHOD(compact_fixture, "sessions that must stay on OpenSSL refuse and keep working",
                  "[tls][compact]") {
   std::string why;
