@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "node/tls/compact_state.hpp"
 #include "node/tls/openssl_handles.hpp"
 
 namespace irsp::tls {
@@ -63,24 +64,28 @@ session::session(std::shared_ptr<const detail::context_state> context, SSL* ssl)
 session::session(session&& other) noexcept
     : ssl_(std::exchange(other.ssl_, nullptr)),
       context_(std::move(other.context_)),
+      compact_(std::move(other.compact_)),
       held_plaintext_(std::move(other.held_plaintext_)),
       error_(std::move(other.error_)),
       handshake_done_(other.handshake_done_),
       failed_(other.failed_),
       peer_closed_(other.peer_closed_),
-      shut_down_(other.shut_down_) {}
+      shut_down_(other.shut_down_),
+      bindings_forgotten_(other.bindings_forgotten_) {}
 
 session& session::operator=(session&& other) noexcept {
   if (this != &other) {
     SSL_free(ssl_);
     ssl_ = std::exchange(other.ssl_, nullptr);
     context_ = std::move(other.context_);
+    compact_ = std::move(other.compact_);
     held_plaintext_ = std::move(other.held_plaintext_);
     error_ = std::move(other.error_);
     handshake_done_ = other.handshake_done_;
     failed_ = other.failed_;
     peer_closed_ = other.peer_closed_;
     shut_down_ = other.shut_down_;
+    bindings_forgotten_ = other.bindings_forgotten_;
   }
   return *this;
 }
@@ -126,6 +131,11 @@ void session::flush_held_plaintext() {
 }
 
 bool session::feed_ciphertext(const char* data, std::size_t size) {
+  if (compact_) {
+    bool ok = compact_->records->open(data, size, compact_->plaintext);
+    sync_compact();
+    return ok;
+  }
   if (failed_ || ssl_ == nullptr)
     return false;
   BIO* in = SSL_get_rbio(ssl_);
@@ -145,6 +155,12 @@ bool session::feed_ciphertext(const char* data, std::size_t size) {
 }
 
 bool session::read_plaintext(std::string& out) {
+  if (compact_) {
+    // What was authenticated before a failure is handed out, as OpenSSL does.
+    out.append(compact_->plaintext);
+    std::string().swap(compact_->plaintext);
+    return !failed_;
+  }
   if (failed_ || ssl_ == nullptr)
     return false;
   if (!handshake_done_) {
@@ -178,6 +194,11 @@ bool session::read_plaintext(std::string& out) {
 }
 
 bool session::write_plaintext(std::string_view data) {
+  if (compact_ && !failed_ && !shut_down_) {
+    bool ok = compact_->records->seal(data);
+    sync_compact();
+    return ok;
+  }
   if (failed_ || ssl_ == nullptr || shut_down_)
     return false;
   if (!handshake_done_) {
@@ -198,6 +219,8 @@ bool session::write_plaintext(std::string_view data) {
 }
 
 void session::take_ciphertext(std::string& out) {
+  if (compact_)
+    return compact_->records->take_output(out);
   if (ssl_ == nullptr)
     return;
   BIO* wbio = SSL_get_wbio(ssl_);
@@ -214,6 +237,8 @@ void session::take_ciphertext(std::string& out) {
 }
 
 std::size_t session::pending_ciphertext() const {
+  if (compact_)
+    return compact_->records->pending_output();
   return ssl_ == nullptr ? 0 : BIO_ctrl_pending(SSL_get_wbio(ssl_));
 }
 
@@ -223,6 +248,12 @@ void session::trim_read_buffer() {
 }
 
 bool session::shutdown() {
+  if (compact_ && !failed_ && !shut_down_) {
+    shut_down_ = true;
+    bool ok = compact_->records->close();
+    sync_compact();
+    return ok;
+  }
   if (ssl_ == nullptr || failed_ || shut_down_)
     return false;
   shut_down_ = true;
@@ -240,6 +271,8 @@ bool session::shutdown() {
 }
 
 std::optional<std::string> session::tls_exporter() const {
+  if (compact_ || bindings_forgotten_)
+    return kept_binding(&detail::kept_bindings::tls_exporter);
   if (!handshake_done_ || failed_)
     return std::nullopt;
   // RFC 9266 §4.2: on TLS 1.2 the exporter binds the channel only with
@@ -261,6 +294,8 @@ std::optional<std::string> session::tls_exporter() const {
 }
 
 std::optional<std::string> session::tls_unique() const {
+  if (compact_ || bindings_forgotten_)
+    return kept_binding(&detail::kept_bindings::tls_unique);
   if (!handshake_done_ || failed_)
     return std::nullopt;
   // Without extended master secret, TLS 1.2's tls-unique can be made equal on
@@ -282,6 +317,8 @@ std::optional<std::string> session::tls_unique() const {
 }
 
 std::optional<std::string> session::tls_server_end_point() const {
+  if (compact_ || bindings_forgotten_)
+    return kept_binding(&detail::kept_bindings::tls_server_end_point);
   if (!handshake_done_ || failed_)
     return std::nullopt;
   X509* cert = SSL_is_server(ssl_) != 0 ? SSL_get_certificate(ssl_)
@@ -310,10 +347,14 @@ std::optional<std::string> session::tls_server_end_point() const {
 }
 
 std::string session::protocol_version() const {
+  if (compact_)
+    return "TLSv1.3";
   return handshake_done_ ? SSL_get_version(ssl_) : std::string();
 }
 
 std::string session::cipher() const {
+  if (compact_)
+    return suite_name(compact_->records->suite());
   if (!handshake_done_)
     return {};
   const SSL_CIPHER* c = SSL_get_current_cipher(ssl_);
@@ -321,6 +362,8 @@ std::string session::cipher() const {
 }
 
 std::string session::alpn() const {
+  if (compact_)
+    return compact_->alpn;
   if (ssl_ == nullptr)
     return {};
   const unsigned char* data = nullptr;
@@ -332,16 +375,20 @@ std::string session::alpn() const {
 }
 
 std::string session::server_name() const {
+  if (compact_)
+    return compact_->server_name;
   const char* name = ssl_ == nullptr ? nullptr : SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   return name == nullptr ? std::string() : name;
 }
 
 bool session::resumed() const {
+  if (compact_)
+    return compact_->resumed;
   return handshake_done_ && SSL_session_reused(ssl_) != 0;
 }
 
 std::string session::resumption_ticket() const {
-  if (!handshake_done_ || failed_ || SSL_is_server(ssl_))
+  if (!handshake_done_ || failed_ || compact_ || SSL_is_server(ssl_))
     return {};
   SSL_SESSION* s = SSL_get0_session(ssl_);
   if (s == nullptr || SSL_SESSION_is_resumable(s) != 1)
@@ -357,8 +404,72 @@ std::string session::resumption_ticket() const {
 }
 
 bool session::peer_verified() const {
+  if (compact_)
+    return compact_->peer_verified;
   return ssl_ != nullptr && SSL_get0_peer_certificate(ssl_) != nullptr
          && SSL_get_verify_result(ssl_) == X509_V_OK;
+}
+
+// --- compact record layer (RFC 8446 §5) ---------------------------------------
+
+bool session::compact(std::string* why_not) {
+  std::string why;
+  if (compact_)
+    return true;
+  if (ssl_ == nullptr || failed_ || !handshake_done_)
+    why = "handshake not complete";
+  else if (!SSL_is_server(ssl_))
+    // A client must take NewSessionTicket messages at any time (RFC 8446
+    // §4.6.1), which the compact record layer refuses.
+    why = "not a server session";
+  else if (shut_down_ || peer_closed_)
+    why = "closing";
+  else if (!held_plaintext_.empty())
+    why = "plaintext held";
+  auto state = why.empty() ? detail::take_over(ssl_, why) : nullptr;
+  if (!state) {
+    if (why_not != nullptr)
+      *why_not = why;
+    return false;
+  }
+  // Everything answered from the SSL object must be copied out now. Every
+  // channel binding the session offers belongs here, and in kept_binding().
+  if (!bindings_forgotten_) {
+    state->bindings = std::make_unique<detail::kept_bindings>();
+    state->bindings->tls_exporter.keep(tls_exporter());
+    state->bindings->tls_unique.keep(tls_unique());
+    state->bindings->tls_server_end_point.keep(tls_server_end_point());
+  }
+  state->alpn = alpn();
+  state->server_name = server_name();
+  state->resumed = resumed();
+  state->peer_verified = peer_verified();
+  compact_ = std::move(state);
+  SSL_free(ssl_);
+  ssl_ = nullptr;
+  return true;
+}
+
+void session::forget_channel_bindings() {
+  bindings_forgotten_ = true;
+  if (compact_)
+    compact_->bindings.reset();
+}
+
+std::optional<std::string> session::kept_binding(
+    detail::kept_binding detail::kept_bindings::*which) const {
+  if (bindings_forgotten_ || failed_ || !compact_ || !compact_->bindings)
+    return std::nullopt;
+  return (compact_->bindings.get()->*which).get();
+}
+
+void session::sync_compact() {
+  const record_layer& records = *compact_->records;
+  peer_closed_ = records.peer_closed();
+  if (records.failed() && !failed_) {
+    failed_ = true;
+    error_ = records.error();
+  }
 }
 
 }  // namespace irsp::tls

@@ -15,6 +15,9 @@ namespace irsp::tls {
 
 namespace detail {
 struct context_state;
+struct compact_state;
+struct kept_binding;
+struct kept_bindings;
 }
 
 /// One TLS connection, driven by whoever owns the socket: the transport feeds
@@ -116,7 +119,27 @@ public:
   /// context's CA file.
   bool peer_verified() const;
 
-  /// The underlying OpenSSL object, for what this class does not wrap.
+  /// Moves an idle TLS 1.3 server session off OpenSSL onto a record layer
+  /// of its own (RFC 8446 §5), which holds only the traffic keys and
+  /// sequence numbers, and frees the SSL object (~14 KB). Every call above
+  /// keeps working afterwards; tls_exporter() answers from a copy taken now.
+  /// True if the session is compact (now or already); false, with the
+  /// reason in `why_not` when given, if it cannot be now: a client, TLS 1.2
+  /// (which stays on OpenSSL for good), a shutdown begun, or OpenSSL still
+  /// holding input not yet read. The transport calls it when the connection
+  /// goes idle, then `take_ciphertext` as after every call.
+  bool compact(std::string* why_not = nullptr);
+
+  /// True once `compact()` has succeeded.
+  bool compacted() const { return compact_ != nullptr; }
+
+  /// Wipes the channel-binding values; tls_exporter() and tls_unique() answer
+  /// nullopt from then on. Called once SASL no longer needs them.
+  void forget_channel_bindings();
+
+  /// The underlying OpenSSL object, for what this class does not wrap; null
+  /// once compacted. Replacing its context's key-log or message callback
+  /// makes `compact()` refuse.
   SSL* native_handle() const { return ssl_; }
 
 private:
@@ -131,11 +154,17 @@ private:
   void flush_held_plaintext();
   void fail(const char* what);
   void trim_read_buffer();
+  void sync_compact();
+  // A channel binding as compact() kept it; nullopt once forgotten.
+  std::optional<std::string> kept_binding(
+      detail::kept_binding detail::kept_bindings::*which) const;
 
   // Owns both memory BIOs. A raw pointer keeps OpenSSL's headers out of this one.
   SSL* ssl_ = nullptr;
   // Keeps the SSL_CTX's callback data (ALPN list) alive as long as this session.
   std::shared_ptr<const detail::context_state> context_;
+  // Set by compact(): the record layer in place of `ssl_`.
+  std::unique_ptr<detail::compact_state> compact_;
   // Plaintext written before the handshake completed; empty afterwards.
   std::string held_plaintext_;
   std::string error_;
@@ -143,6 +172,7 @@ private:
   bool failed_ = false;
   bool peer_closed_ = false;
   bool shut_down_ = false;
+  bool bindings_forgotten_ = false;
 };
 
 }  // namespace irsp::tls

@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 
 #include "node/tls/openssl_handles.hpp"
+#include "node/tls/traffic_capture.hpp"
 
 namespace irsp::tls {
 
@@ -64,6 +65,9 @@ std::shared_ptr<context_state> new_state(const SSL_METHOD* method, std::string& 
   // flight: most of a million connections are idle most of the time.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_default_passwd_cb(ctx, detail::refuse_password);
+  // Lets an idle TLS 1.3 session leave OpenSSL for its own record layer
+  // (session::compact).
+  detail::capture_traffic(ctx);
   return state;
 }
 
