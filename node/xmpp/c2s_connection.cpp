@@ -520,7 +520,21 @@ void c2s_connection::run_actions() {
     std::vector<c2s_action>{}.swap(actions_);
   if (close)
     return close_connection();
+  compact_tls();
   flush();
+}
+
+// A bound session spends most of its life idle: once SASL no longer needs
+// the channel bindings, TLS 1.3 moves off OpenSSL's ~14 KB per connection
+// onto a record layer that holds only keys and sequence numbers. It may
+// have to wait for OpenSSL to be done with input; it is tried again after
+// the next event.
+void c2s_connection::compact_tls() {
+  if (!tls_ || tls_->compacted() || !stream_->bound() || busy_)
+    return;
+  tls_->forget_channel_bindings();
+  if (tls_->compact())
+    tls_->take_ciphertext(out_);
 }
 
 void c2s_connection::lookup(const c2s_lookup& l) {

@@ -89,6 +89,7 @@ private:
   void log_once(std::string_view condition, std::string_view text);
   void log_event(std::string_view what, std::string_view text);
   void set_socket_options();
+  void compact_tls();
   void end_login();
 
   // Work pool.
