@@ -206,7 +206,7 @@ TEST_CASE("power loss after a run of acknowledged changes loses none of them") {
     REQUIRE(ack.uncertain.empty());
     disk.fs->lose_power();
   }
-  CHECK(disk.fs->drop_unsynced() > 0); // the cut did take something: the info log at least
+  disk.fs->drop_unsynced();
   stores after(dir / "accounts", nullptr, true);
   std::size_t present = 0;
   CHECK(missing(after, ack, &present).empty());

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -24,6 +26,8 @@ namespace irsp::test {
 ///   (EIO); `no_space` likewise with "no space left on device" (ENOSPC), as
 ///   RocksDB's own POSIX file system reports a full disk;
 /// - `fail_reads`: every read of a table (SST) file returns an I/O error;
+/// - hold_next_read(): the next read of a table file waits until
+///   release_read(), so a test can stop an operation in the middle;
 /// - power loss. It records, for each file it creates, how much of it was
 ///   last synced (Sync/Fsync; Close and RangeSync do not count) and whether
 ///   its directory was fsynced since it was created or renamed. lose_power()
@@ -41,6 +45,25 @@ public:
   std::atomic<bool> fail{false};
   std::atomic<bool> no_space{false};
   std::atomic<bool> fail_reads{false};
+
+  /// Makes the next read of a table file wait for release_read().
+  void hold_next_read() {
+    std::lock_guard<std::mutex> guard{gate_mutex_};
+    gate_ = gate::armed;
+  }
+
+  /// Whether a read is waiting, after hold_next_read(); waits up to `limit`.
+  bool read_held(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> guard{gate_mutex_};
+    return gate_changed_.wait_for(guard, limit, [this] { return gate_ == gate::holding; });
+  }
+
+  /// Lets the held read go on.
+  void release_read() {
+    std::lock_guard<std::mutex> guard{gate_mutex_};
+    gate_ = gate::open;
+    gate_changed_.notify_all();
+  }
 
   /// The power goes: from now on nothing reaches the disk.
   void lose_power() { off_ = true; }
@@ -124,7 +147,7 @@ public:
                                         rocksdb::IODebugContext* dbg) override {
     auto s = target()->NewRandomAccessFile(f, o, r, dbg);
     if (s.ok())
-      *r = std::make_unique<readable>(std::move(*r), fail_reads);
+      *r = std::make_unique<readable>(std::move(*r), *this);
     return s;
   }
 
@@ -324,14 +347,27 @@ private:
     std::string path_;
   };
 
+  enum class gate { open, armed, holding };
+
+  // A read that finds the gate armed holds it until release_read().
+  void pass_gate() {
+    std::unique_lock<std::mutex> guard{gate_mutex_};
+    if (gate_ != gate::armed)
+      return;
+    gate_ = gate::holding;
+    gate_changed_.notify_all();
+    gate_changed_.wait(guard, [this] { return gate_ != gate::holding; });
+  }
+
   class readable : public rocksdb::FSRandomAccessFileOwnerWrapper {
   public:
-    readable(std::unique_ptr<rocksdb::FSRandomAccessFile>&& f, std::atomic<bool>& fail)
-      : FSRandomAccessFileOwnerWrapper(std::move(f)), fail_(fail) {}
+    readable(std::unique_ptr<rocksdb::FSRandomAccessFile>&& f, failing_fs& fs)
+      : FSRandomAccessFileOwnerWrapper(std::move(f)), fs_(fs), fail_(fs.fail_reads) {}
 
     rocksdb::IOStatus Read(uint64_t offset, size_t n, const rocksdb::IOOptions& o,
                            rocksdb::Slice* result, char* scratch,
                            rocksdb::IODebugContext* g) const override {
+      fs_.pass_gate();
       return fail_ ? failing_fs::injected() : target()->Read(offset, n, o, result, scratch, g);
     }
     rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest* reqs, size_t n,
@@ -353,6 +389,7 @@ private:
     }
 
   private:
+    failing_fs& fs_;
     std::atomic<bool>& fail_;
   };
 
@@ -385,6 +422,9 @@ private:
   };
 
   std::atomic<bool> off_{false};
+  std::mutex gate_mutex_;
+  std::condition_variable gate_changed_;
+  gate gate_ = gate::open;
   std::mutex mutex_;
   std::map<std::string, tracked> files_;
 };
