@@ -25,10 +25,11 @@ client_threads=2
 
 usage() {
   cat <<EOF
-usage: bench/compare.sh [--build DIR] [--profile quick|full] [--servers "irsp prosody ejabberd"]
+usage: bench/compare.sh [--build DIR] [--profile smoke|quick|full] [--servers "irsp prosody ejabberd"]
                         [--out DIR] [--no-key-cache] [--client-threads 1|2]
   --build DIR      IRSP build dir holding node/irsp-node and bench/irsp-bench (default: build)
-  --profile        quick (~15 min, 2000 sessions) or full (~45 min, 10 000 sessions)
+  --profile        smoke (a few minutes, checks the setup), quick (~15 min, 2000 sessions)
+                   or full (~45 min, 10 000 sessions)
   --servers        which servers, in order (default: all three)
   --out DIR        where results go (default: /tmp/irsp-compare-UTCSTAMP)
   --no-key-cache   let the client run PBKDF2 on every SCRAM login (the old figures' way)
@@ -50,6 +51,17 @@ while [ $# -gt 0 ]; do
 done
 
 case "$profile" in
+  smoke) # checks the setup in a few minutes; its figures mean little
+    ladder="50 100"
+    step=2
+    min_step_users=50
+    max_accounts=300
+    idle_users=200
+    idle_hold=3
+    idle_settle=1
+    msg_users=50
+    msg_seconds=4
+    ;;
   quick)
     ladder="100 200 400 700 1000 1500 2000"  # offered logins/s, until the server saturates
     step=3              # seconds of logins per ladder step: users = rate x step
@@ -72,7 +84,7 @@ case "$profile" in
     msg_users=2000
     msg_seconds=20
     ;;
-  *) echo "compare.sh: --profile quick or full" >&2; exit 2 ;;
+  *) echo "compare.sh: --profile smoke, quick or full" >&2; exit 2 ;;
 esac
 msg_rate_total=1000   # open loop: messages/s offered in all
 

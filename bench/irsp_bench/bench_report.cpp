@@ -100,7 +100,8 @@ void print_json(std::FILE* out, const bench_options& o, const run_outcome& outco
   j["login"] = {{"attempted", r.attempted},
                 {"ready", r.ready},
                 {"replaced", r.replaced},
-                {"failed", r.attempted - r.ready},
+                {"failed", r.attempted - r.ready - r.replaced_in_login},
+                {"replaced_in_login", r.replaced_in_login},
                 {"failures", r.login_failures},
                 {"dropped_later", r.dropped},
                 {"rate_per_s", login_rate(r)},
@@ -193,7 +194,7 @@ void print_text(std::FILE* out, const bench_options& o, const run_outcome& outco
                  m.plan.replacements, o.legacy_session ? "on" : "off");
 
   std::fprintf(out, "login     %d ready, %d failed; %.1f logins/s (first connect to last bound)%s\n",
-               r.ready, r.attempted - r.ready, login_rate(r),
+               r.ready, r.attempted - r.ready - r.replaced_in_login, login_rate(r),
                m.connect_deadline_hit ? "; GAVE UP WAITING" : "");
   std::fprintf(out, "          %s; %s", counts_text(r.mechanisms).c_str(),
                counts_text(r.tls_versions).c_str());
@@ -202,8 +203,11 @@ void print_text(std::FILE* out, const bench_options& o, const run_outcome& outco
                  static_cast<unsigned long long>(r.key_cache_hits),
                  static_cast<unsigned long long>(r.key_cache_misses));
   std::fprintf(out, "\n");
-  if (r.replaced > 0)
-    std::fprintf(out, "          %d sessions replaced by a later login (conflict)\n", r.replaced);
+  if (r.replaced + r.replaced_in_login > 0)
+    std::fprintf(out,
+                 "          %d sessions replaced by a later login (conflict), %d more while "
+                 "still logging in\n",
+                 r.replaced, r.replaced_in_login);
   std::fprintf(out, "latency   ms               p50       p90       p99       max      mean     count\n");
   latency_row(out, "login", r.login.summarise());
   latency_row(out, " tcp", r.login_tcp.summarise());

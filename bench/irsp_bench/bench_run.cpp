@@ -375,7 +375,10 @@ run_outcome run_bench(const bench_options& options) {
       out.error = std::string("fork: ") + std::strerror(errno);
       break;
     }
-    children.push_back(worker_child{pid, fds[0]});
+    worker_child child;
+    child.pid = pid;
+    child.report_fd = fds[0];
+    children.push_back(std::move(child));
   }
   if (!out.error.empty()) {
     for (auto& c : children)

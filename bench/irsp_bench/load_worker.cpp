@@ -312,9 +312,14 @@ void load_worker::on_failed(xmpp_client& client, const std::string& reason) {
     traffic_[k] = traffic_state{};
     return;
   }
+  ++resolved_;
+  if (reason == "stream error: conflict" && plan_.replacements > 0) {
+    // Its account's second login bound first: the race tsung's logins have too.
+    ++result_.replaced_in_login;
+    return;
+  }
   ++result_.login_failures[reason];
   ++status_.failed;
-  ++resolved_;
 }
 
 void load_worker::on_stanza(xmpp_client& client, const xmpp::element& stanza) {

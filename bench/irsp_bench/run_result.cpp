@@ -17,6 +17,7 @@ void run_result::merge(const run_result& other) {
   attempted += other.attempted;
   ready += other.ready;
   replaced += other.replaced;
+  replaced_in_login += other.replaced_in_login;
   add_counts(login_failures, other.login_failures);
   add_counts(dropped, other.dropped);
   add_counts(mechanisms, other.mechanisms);

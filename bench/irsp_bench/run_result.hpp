@@ -18,6 +18,9 @@ struct run_result {
   /// Ready sessions the server ended because a later login of the same
   /// account and resource replaced them (stream error `conflict`).
   int replaced = 0;
+  /// Logins ended by `conflict` before they were ready: a second login of
+  /// the account raced them (counted neither as ready nor as failed).
+  int replaced_in_login = 0;
   /// Logins that failed, by reason.
   std::map<std::string, int> login_failures;
   /// Ready sessions lost before the run closed them, by reason.

@@ -14,25 +14,29 @@ constexpr std::string_view tag = "irsp-bench report 2\n";
 class writer {
 public:
   template <class T>
-  void number(T value) {
+  bool number(T value) {
     static_assert(std::is_arithmetic_v<T>);
     out_.append(reinterpret_cast<const char*>(&value), sizeof value);
+    return true;
   }
-  void text(const std::string& s) {
+  bool text(const std::string& s) {
     number<std::uint64_t>(s.size());
     out_ += s;
+    return true;
   }
-  void counts(const std::map<std::string, int>& m) {
+  bool counts(const std::map<std::string, int>& m) {
     number<std::uint64_t>(m.size());
     for (const auto& [key, count] : m) {
       text(key);
       number(count);
     }
+    return true;
   }
-  void samples(const latency_samples& s) {
+  bool samples(const latency_samples& s) {
     const auto& v = s.values();
     number<std::uint64_t>(v.size());
     out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::int64_t));
+    return true;
   }
   std::string& bytes() {
     return out_;
@@ -103,8 +107,9 @@ private:
 // One list of the fields, used both ways, so that encoder and decoder cannot
 // drift apart.
 template <class Io, class Result, class Keys>
-bool fields(Io& io, Result& r, Keys& keys) {
+bool fields(Io& io, Result& r, Keys keys) {
   bool ok = io.number(r.attempted) && io.number(r.ready) && io.number(r.replaced)
+            && io.number(r.replaced_in_login)
             && io.counts(r.login_failures) && io.counts(r.dropped) && io.counts(r.mechanisms)
             && io.counts(r.tls_versions) && io.samples(r.login) && io.samples(r.login_tcp)
             && io.samples(r.login_tls) && io.samples(r.login_auth) && io.samples(r.login_bind)

@@ -17,6 +17,7 @@ worker_report sample_report() {
   r.attempted = 12;
   r.ready = 10;
   r.replaced = 2;
+  r.replaced_in_login = 1;
   r.login_failures["timeout during sasl"] = 2;
   r.dropped["server closed the connection during ready"] = 1;
   r.mechanisms["SCRAM-SHA-256"] = 10;
@@ -62,6 +63,7 @@ TEST_CASE("a report decodes to what was encoded") {
   CHECK(b.attempted == a.attempted);
   CHECK(b.ready == a.ready);
   CHECK(b.replaced == a.replaced);
+  CHECK(b.replaced_in_login == a.replaced_in_login);
   CHECK(b.login_failures == a.login_failures);
   CHECK(b.dropped == a.dropped);
   CHECK(b.mechanisms == a.mechanisms);
@@ -120,8 +122,8 @@ TEST_CASE("merged percentiles are those of all samples, not an average of the pa
     slow.login.add(500'000'000 + i); // ~500 ms
   fast.ready = 900;
   slow.ready = 100;
-  merged.merge(*decode_report(encode_report(worker_report{fast, {}})));
-  merged.merge(*decode_report(encode_report(worker_report{slow, {}})));
+  merged.merge(decode_report(encode_report(worker_report{fast, {}}))->result);
+  merged.merge(decode_report(encode_report(worker_report{slow, {}}))->result);
   const auto s = merged.login.summarise();
   CHECK(s.count == 1000);
   CHECK(merged.ready == 1000);
