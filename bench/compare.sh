@@ -381,7 +381,7 @@ run_server() {
     [ $users -gt $accounts ] && users=$accounts
     bench "ladder-$rate" "$s" ladder "$rate" --users $users --ramp "$rate" --duration 0
     local got
-    got=$(field "$out/json/$s-ladder-$rate.json" login.rate_per_s)
+    got=$(field "$out/json/$s-ladder-$rate.json" login.completed_per_s)
     top=$rate
     peak=$(/usr/bin/python3 -c "print(max($peak, $got))")
     /usr/bin/python3 -c "import sys; sys.exit(0 if $got >= 0.8 * $rate else 1)" || break
@@ -401,7 +401,8 @@ run_server() {
   local idle_ramp
   idle_ramp=$(/usr/bin/python3 -c "print(max(50, min(1000, round(0.7 * $peak))))")
   restart_server "$s"
-  bench idle-0 "$s" idle-0 0 --users 0 --duration $idle_hold --warmup 0
+  bench idle-0 "$s" idle-0 0 --users 0 --duration $((idle_hold + idle_settle)) \
+    --warmup $idle_settle
   bench idle-n "$s" idle-n "$idle_ramp" --users $idle_users --ramp "$idle_ramp" \
     --duration $((idle_hold + idle_settle)) --warmup $idle_settle --login-timeout 120
   # The same hold after logins as tsung makes them.

@@ -70,7 +70,7 @@ def login_row(r, note=""):
     lat = get(d, "login.latency_us", {}) or {}
     return "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
         label_rows[r["server"]], r["kind"], note, fmt(r["offered"], 0),
-        fmt(get(d, "login.rate_per_s")), fmt(lat.get("p50", 0) / 1e3 if lat else None),
+        fmt(get(d, "login.completed_per_s")), fmt(lat.get("p50", 0) / 1e3 if lat else None),
         fmt(lat.get("p99", 0) / 1e3 if lat else None), fmt(failed(d), 0),
         fmt(get(d, "server.cpu_ms_per_login"), 2), fmt(get(d, "client_cpu_ms_per_login"), 2),
         ", ".join(f"{k}" for k in (get(d, "login.mechanisms", {}) or {})))
@@ -106,8 +106,8 @@ def report(out):
               f"at a time, each after the other, on the same machine as the client.\n")
 
     md.append("## Logins (SCRAM unless the row says PLAIN)\n")
-    md.append("Offered: connections opened per second. Completed: sessions bound per second, "
-              "first connect to last bound. Latency: TCP connect to bound session, of the logins "
+    md.append("Offered: connections opened per second. Completed: sessions bound per second "
+              "between the first and the last bound session. Latency: TCP connect to bound session, of the logins "
               "that completed. CPU per login: over the whole login phase, divided by completed "
               "logins.\n")
     md.append("| server | run | offered /s | completed /s | p50 ms | p99 ms | failed | "
@@ -136,26 +136,26 @@ def report(out):
         md.append(f"| {title} | " + " | ".join(cells) + " |")
 
     def peak(s):
-        return max((get(r["doc"], "login.rate_per_s", 0) or 0) for r in by(s, "ladder"))
+        return max((get(r["doc"], "login.completed_per_s", 0) or 0) for r in by(s, "ladder"))
 
     line("peak SCRAM logins/s (ladder)", lambda s: fmt(peak(s)))
     line("server CPU ms per SCRAM login at the peak", lambda s: fmt(get(max(
-        by(s, "ladder"), key=lambda r: get(r["doc"], "login.rate_per_s", 0) or 0)["doc"],
+        by(s, "ladder"), key=lambda r: get(r["doc"], "login.completed_per_s", 0) or 0)["doc"],
         "server.cpu_ms_per_login"), 2))
 
     def overload(s):
         r = by(s, "overload")[0]
         d = r["doc"]
         lat = get(d, "login.latency_us")
-        return (f"{fmt(r['offered'], 0)} offered: {fmt(get(d, 'login.rate_per_s'))}/s "
-                f"({100 * get(d, 'login.rate_per_s') / peak(s):.0f} % of peak), "
+        return (f"{fmt(r['offered'], 0)} offered: {fmt(get(d, 'login.completed_per_s'))}/s "
+                f"({100 * get(d, 'login.completed_per_s') / peak(s):.0f} % of peak), "
                 f"p50 {fmt(lat['p50'] / 1e3)} / p99 {fmt(lat['p99'] / 1e3)} ms, "
                 f"{fmt(failed(d), 0)} failed")
     line("2× overload", overload)
 
     def plain(s):
         r = by(s, "plain")[0]
-        return (f"{fmt(get(r['doc'], 'login.rate_per_s'))}/s of {fmt(r['offered'], 0)} offered, "
+        return (f"{fmt(get(r['doc'], 'login.completed_per_s'))}/s of {fmt(r['offered'], 0)} offered, "
                 f"{fmt(get(r['doc'], 'server.cpu_ms_per_login'), 2)} ms CPU each")
     line("PLAIN logins", plain)
 
@@ -209,21 +209,28 @@ def plot(out, rows, servers):
         x = [p[0] for p in pts]
         p50 = [max(get(d, "login.latency_us.p50", 0) / 1e3, 0.1) for _, d in pts]
         p99 = [max(get(d, "login.latency_us.p99", 0) / 1e3, 0.1) for _, d in pts]
-        done = [get(d, "login.rate_per_s", 0) for _, d in pts]
+        done = [get(d, "login.completed_per_s", 0) for _, d in pts]
         c = colours.get(s)
         name = label_rows.get(s, s)
         ax.plot(x, p50, "o-", color=c, label=f"{name} p50")
         ax.plot(x, p99, "s--", color=c, label=f"{name} p99")
         ax2.plot(x, done, "o-", color=c, label=name)
+        over = [(r["offered"], r["doc"]) for r in rows
+                if r["server"] == s and r["kind"] == "overload" and r["doc"]]
+        for ox, d in over:
+            ax.plot([ox], [max(get(d, "login.latency_us.p99", 0) / 1e3, 0.1)], "X", color=c,
+                    markersize=12)
+            ax2.plot([ox], [get(d, "login.completed_per_s", 0)], "X", color=c, markersize=12)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("offered logins/s (log)")
     ax.set_ylabel("login latency, ms (log): connect to bound session")
-    ax.set_title("Login latency vs offered rate (last point: 2× overload)")
+    ax.set_title("SCRAM login latency vs offered rate (X: the 2× overload point)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     lim = max([r["offered"] for r in rows if r["kind"] in ("ladder", "overload")] or [1])
-    ax2.plot([1, lim], [1, lim], ":", color="grey", label="completed = offered")
+    low = min([r["offered"] for r in rows if r["kind"] in ("ladder", "overload")] or [1])
+    ax2.plot([low, lim], [low, lim], ":", color="grey", label="completed = offered")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     ax2.set_xlabel("offered logins/s (log)")

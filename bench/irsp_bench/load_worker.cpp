@@ -291,6 +291,8 @@ void load_worker::on_ready(xmpp_client& client) {
   if (t.registration.count() > 0)
     result_.registration.add(ns(t.registration));
   result_.last_ready_ns = std::max(result_.last_ready_ns, to_ns(t.ready));
+  if (result_.first_ready_ns == 0 || to_ns(t.ready) < result_.first_ready_ns)
+    result_.first_ready_ns = to_ns(t.ready);
   if (client.key_source() == key_use::cached)
     ++result_.key_cache_hits;
   else if (client.key_source() == key_use::computed)

@@ -33,6 +33,9 @@ void run_result::merge(const run_result& other) {
     first_start_ns = first_start_ns == 0 ? other.first_start_ns
                                          : std::min(first_start_ns, other.first_start_ns);
   last_ready_ns = std::max(last_ready_ns, other.last_ready_ns);
+  if (other.first_ready_ns != 0)
+    first_ready_ns = first_ready_ns == 0 ? other.first_ready_ns
+                                         : std::min(first_ready_ns, other.first_ready_ns);
   key_cache_hits += other.key_cache_hits;
   key_cache_misses += other.key_cache_misses;
   sent += other.sent;

@@ -49,6 +49,8 @@ struct run_result {
   std::int64_t first_start_ns = 0;
   /// See first_start_ns.
   std::int64_t last_ready_ns = 0;
+  /// Earliest ready, ns on bench_clock (0: none).
+  std::int64_t first_ready_ns = 0;
 
   /// SCRAM logins whose SaltedPassword came from the key cache.
   std::uint64_t key_cache_hits = 0;

@@ -115,6 +115,7 @@ bool fields(Io& io, Result& r, Keys keys) {
             && io.samples(r.login_tls) && io.samples(r.login_auth) && io.samples(r.login_bind)
             && io.samples(r.login_session) && io.samples(r.registration)
             && io.number(r.first_start_ns) && io.number(r.last_ready_ns)
+            && io.number(r.first_ready_ns)
             && io.number(r.key_cache_hits) && io.number(r.key_cache_misses) && io.number(r.sent)
             && io.number(r.replies) && io.number(r.errors) && io.counts(r.error_conditions)
             && io.number(r.acks) && io.number(r.timeouts) && io.number(r.measured)

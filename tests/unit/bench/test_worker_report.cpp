@@ -33,6 +33,7 @@ worker_report sample_report() {
   r.registration.add(77);
   r.first_start_ns = 123456789;
   r.last_ready_ns = 987654321;
+  r.first_ready_ns = 200000000;
   r.key_cache_hits = 8;
   r.key_cache_misses = 2;
   r.sent = 1000;
@@ -78,6 +79,7 @@ TEST_CASE("a report decodes to what was encoded") {
   check_same(a.round_trip, b.round_trip);
   CHECK(b.first_start_ns == a.first_start_ns);
   CHECK(b.last_ready_ns == a.last_ready_ns);
+  CHECK(b.first_ready_ns == a.first_ready_ns);
   CHECK(b.key_cache_hits == a.key_cache_hits);
   CHECK(b.key_cache_misses == a.key_cache_misses);
   CHECK(b.sent == a.sent);
