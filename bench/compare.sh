@@ -56,6 +56,7 @@ case "$profile" in
     step=2
     min_step_users=50
     max_accounts=300
+    reg_ramp=100
     idle_users=200
     idle_hold=3
     idle_settle=1
@@ -63,10 +64,11 @@ case "$profile" in
     msg_seconds=4
     ;;
   quick)
-    ladder="100 200 400 700 1000 1500 2000"  # offered logins/s, until the server saturates
+    ladder="25 50 100 200 400 700 1000 1500 2000"  # offered logins/s, until the server saturates
     step=3              # seconds of logins per ladder step: users = rate x step
-    min_step_users=200
-    max_accounts=6000   # accounts registered (the overload step is capped by this)
+    min_step_users=150
+    max_accounts=3000   # accounts registered (the overload step is capped by this)
+    reg_ramp=100        # registrations offered per second (the server runs PBKDF2 on each)
     idle_users=2000
     idle_hold=10
     idle_settle=3
@@ -74,10 +76,11 @@ case "$profile" in
     msg_seconds=10
     ;;
   full)
-    ladder="100 200 400 700 1000 1500 2000 3000 4000"
+    ladder="50 100 200 400 700 1000 1500 2000 3000 4000"
     step=5
     min_step_users=500
     max_accounts=20000
+    reg_ramp=200
     idle_users=10000
     idle_hold=30
     idle_settle=5
@@ -371,8 +374,8 @@ run_server() {
   local accounts=$max_accounts
   # In-band registration (XEP-0077) of every account; it logs each in too, which fills the SCRAM
   # key cache (the salts are the server's).
-  bench register "$s" register 0 --users $accounts --register --ramp 300 --duration 0 \
-    --login-timeout 300
+  bench register "$s" register "$reg_ramp" --users $accounts --register --ramp "$reg_ramp" \
+    --duration 0 --login-timeout 600
 
   # SCRAM login ladder: offered rates step up until the server completes less than 80 % of one.
   local peak=0 top=0

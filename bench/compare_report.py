@@ -138,6 +138,9 @@ def report(out):
     def peak(s):
         return max((get(r["doc"], "login.completed_per_s", 0) or 0) for r in by(s, "ladder"))
 
+    line("accounts registered in-band (of those tried)", lambda s: (
+        f"{fmt(get(by(s, 'register')[0]['doc'], 'login.ready'), 0)} of "
+        f"{fmt(get(by(s, 'register')[0]['doc'], 'login.attempted'), 0)}"))
     line("peak SCRAM logins/s (ladder)", lambda s: fmt(peak(s)))
     line("server CPU ms per SCRAM login at the peak", lambda s: fmt(get(max(
         by(s, "ladder"), key=lambda r: get(r["doc"], "login.completed_per_s", 0) or 0)["doc"],
