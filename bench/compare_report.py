@@ -44,8 +44,10 @@ def read_manifest(out):
     with open(os.path.join(out, "manifest.tsv")) as f:
         for line in f:
             server, kind, offered, path = line.rstrip("\n").split("\t")
+            # Read from beside the manifest, so that a copied results directory still works.
+            local = os.path.join(out, "json", os.path.basename(path))
             rows.append({"server": server, "kind": kind, "offered": float(offered),
-                         "doc": load(path), "file": os.path.basename(path)})
+                         "doc": load(local), "file": os.path.basename(path)})
     return rows
 
 
@@ -212,8 +214,9 @@ def plot(out, rows, servers):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5))
     colours = {"irsp": "tab:blue", "prosody": "tab:orange", "ejabberd": "tab:green"}
     for s in servers:
-        pts = sorted((r["offered"], r["doc"]) for r in rows
-                     if r["server"] == s and r["kind"] in ("ladder", "overload") and r["doc"])
+        pts = sorted(((r["offered"], r["doc"]) for r in rows
+                      if r["server"] == s and r["kind"] == "ladder" and r["doc"]),
+                     key=lambda p: p[0])
         if not pts:
             continue
         x = [p[0] for p in pts]
