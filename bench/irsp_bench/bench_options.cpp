@@ -113,7 +113,7 @@ std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code
                  "seconds to hold the sessions (connect) or to send (echo, message)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
-  app.add_option("--warmup", opt.warmup, "seconds of traffic at the start not counted")
+  app.add_option("--warmup", opt.warmup, "seconds at the start of the traffic, or of the hold (connect: the idle window starts after them), not counted")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 600.0));
   std::string scenario = "connect";
