@@ -289,11 +289,7 @@ struct routing_env {
     accounts = account::account_store::open(ao, error);
     if (!accounts)
       throw std::runtime_error(error);
-    offline::offline_options oo;
-    oo.path = (dir / "offline").string();
-    offline_store = offline::offline_store::open(oo, error);
-    if (!offline_store)
-      throw std::runtime_error(error);
+    offline_store = std::make_shared<offline::offline_store>(accounts, offline::offline_options{});
 
     cfg.set("scheduler.max-threads", 2);
     sys = std::make_unique<caf::actor_system>(cfg);

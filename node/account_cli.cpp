@@ -105,13 +105,18 @@ void add_account_commands(CLI::App& account, const store_location& where, int& e
     auto store = open_store(where, exit_code);
     if (!store)
       return;
-    auto view = store->find(*show_address);
-    if (!view) {
-      std::cerr << status_name(modify_status::NO_SUCH_ACCOUNT) << "\n";
+    auto normal = store->normalise(*show_address);
+    account_record record;
+    auto found = normal ? store->lookup(*normal, record) : lookup_status::missing;
+    if (found != lookup_status::found) {
+      // A read that failed is not "no such account".
+      std::cerr << status_name(found == lookup_status::missing ? modify_status::NO_SUCH_ACCOUNT
+                                                               : modify_status::STORAGE_FAILURE)
+                << "\n";
       exit_code = 1;
       return;
     }
-    std::cout << to_json(*view).dump(2) << "\n";
+    std::cout << to_json(record.view).dump(2) << "\n";
   });
 
   auto* list = account.add_subcommand("list", "print every account's address and kind");

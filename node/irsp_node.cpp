@@ -60,6 +60,16 @@ int main(int argc, char** argv) {
                "log each successful client login with its SASL mechanism");
   app.add_option("--threads", o.threads, "actor scheduler threads (0: CAF's default, max(4, cores))")
     ->capture_default_str();
+  app.add_option("--io-threads", o.io_threads,
+                 "threads serving client connections (0: one per core)")
+    ->capture_default_str()->check(CLI::Range(0u, 256u));
+  app.add_option("--work-threads", o.work_threads,
+                 "threads for TLS handshakes and password hashing (0: one per core)")
+    ->capture_default_str()->check(CLI::Range(0u, 256u));
+  app.add_option("--max-logins", o.max_logins_in_progress,
+                 "connections at once between accept and a bound session; more are "
+                 "refused at once (resource-constraint)")
+    ->capture_default_str()->check(CLI::Range(1u, 1000000u));
   app.add_option("--account-workers", o.account_workers,
                  "concurrent durable account writers")
     ->capture_default_str()->check(CLI::Range(1u, 64u));

@@ -15,6 +15,7 @@
 #include "actors/atoms.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
+#include "actors/offline/legacy_offline_import.hpp"
 #include "actors/offline/offline_queue.hpp"
 #include "actors/offline/offline_store.hpp"
 #include "node/tls/self_signed.hpp"
@@ -54,6 +55,9 @@ struct node::impl {
     rl.per_address = o.registrations_per_hour;
     c.settings.registrations = std::make_shared<xmpp::registration_limit>(rl);
     c.settings.log_logins = o.log_logins;
+    c.io_threads = o.io_threads;
+    c.work_threads = o.work_threads;
+    c.max_logins_in_progress = o.max_logins_in_progress;
     c.settings.fake_iterations = o.scram_iterations;
     c.router = router;
     c.accounts = account_server;
@@ -104,15 +108,17 @@ bool node::start() {
   d.accounts = account::account_store::open(so, d.error);
   if (!d.accounts)
     return false;
-  offline::offline_options oo;
-  oo.path = (fs::path(o.data_dir) / "offline").string();
-  oo.max_per_account = o.offline_max_per_account;
-  oo.ttl_ms = static_cast<std::int64_t>(o.offline_ttl_seconds) * 1000;
-  d.offline_store = offline::offline_store::open(oo, d.error);
-  if (!d.offline_store) {
+  // Offline queues live in the account store; a data dir of an earlier
+  // version has them in a RocksDB of their own, imported here once.
+  if (!offline::import_legacy_offline(*d.accounts, (fs::path(o.data_dir) / "offline").string(),
+                                      d.error)) {
     d.accounts.reset();
     return false;
   }
+  offline::offline_options oo;
+  oo.max_per_account = o.offline_max_per_account;
+  oo.ttl_ms = static_cast<std::int64_t>(o.offline_ttl_seconds) * 1000;
+  d.offline_store = std::make_shared<offline::offline_store>(d.accounts, oo);
   o.domain = d.accounts->options().domain;
   if (o.cert_file.empty())
     o.cert_file = (fs::path(o.data_dir) / "tls" / "cert.pem").string();

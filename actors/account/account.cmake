@@ -2,6 +2,7 @@
 add_library(irsp_account_store STATIC
   ${CMAKE_CURRENT_LIST_DIR}/account_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/account_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/bind_attempts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/binding_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/exchanges.cpp
   ${CMAKE_CURRENT_LIST_DIR}/name_rules.cpp)

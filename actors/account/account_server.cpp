@@ -19,10 +19,22 @@ caf::behavior account_worker(caf::event_based_actor*, std::shared_ptr<account_st
     [bindings](const bind_request& r) { return bindings->bind(r.user, r.device, r.code); },
     [bindings](const unbind_request& r) { return bindings->unbind(r.account, r.peer); },
     [store, bindings](load_atom, const std::string& address) {
+      // A read that failed says `failed`, never "no such account": the actor
+      // must not settle on a wrong answer because the disk hiccuped.
       principal_record out;
-      if (auto view = store->find(address)) {
-        out.view = std::move(*view);
-        out.peers = bindings->peers(out.view.address);
+      auto normal = store->normalise(address);
+      if (!normal) {
+        out.status = lookup_status::missing;
+        return out;
+      }
+      account_record record;
+      out.status = store->lookup(*normal, record);
+      if (out.status != lookup_status::found)
+        return out;
+      out.view = std::move(record.view);
+      if (!bindings->peers(out.view.address, out.peers)) {
+        out.peers.clear();
+        out.status = lookup_status::failed;
       }
       return out;
     },
@@ -30,15 +42,26 @@ caf::behavior account_worker(caf::event_based_actor*, std::shared_ptr<account_st
     [store](const modify_request& r) { return store->modify(r); },
     [store](const delete_request& r) { return store->remove(r); },
     [store](const reset_code_request& r) { return store->reset_code(r); },
-    [store](find_atom, const std::string& address) {
-      return store->find(address).value_or(account_view{});
-    },
-    [store](scram_atom, const std::string& address, bool sha256) {
+    [store](find_atom, const std::string& address) -> caf::result<account_view> {
       auto normal = store->normalise(address);
-      auto record = normal ? store->find_record(*normal) : std::nullopt;
-      if (!record)
+      account_record record;
+      auto found = normal ? store->lookup(*normal, record) : lookup_status::missing;
+      if (found == lookup_status::failed)
+        return caf::make_error(caf::sec::runtime_error, "storage-failure");
+      return found == lookup_status::found ? record.view : account_view{};
+    },
+    [store](scram_atom, const std::string& address,
+            bool sha256) -> caf::result<scram_secret> {
+      auto normal = store->normalise(address);
+      account_record record;
+      auto found = normal ? store->lookup(*normal, record) : lookup_status::missing;
+      // An error, not an empty secret: the login is then refused for now
+      // (temporary-auth-failure), not as if the account did not exist.
+      if (found == lookup_status::failed)
+        return caf::make_error(caf::sec::runtime_error, "storage-failure");
+      if (found == lookup_status::missing)
         return scram_secret{};
-      return sha256 ? record->scram_sha256 : record->scram_sha1;
+      return sha256 ? record.scram_sha256 : record.scram_sha1;
     },
   };
 }

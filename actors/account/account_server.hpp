@@ -20,11 +20,13 @@ class account_store;
 /// - modify_request -> modify_response              (§8.2.2)
 /// - delete_request -> delete_response              (§8.2.3)
 /// - reset_code_request -> reset_code_response      (§8.2.4)
-/// - (find_atom, std::string address) -> account_view; empty address if none
+/// - (find_atom, std::string address) -> account_view; empty address if none,
+///   an error if it could not be read
 /// - bind_request -> bind_status; unbind_request -> unbind_status
-/// - (load_atom, std::string address) -> principal_record
+/// - (load_atom, std::string address) -> principal_record, whose status
+///   tells a missing account from one that could not be read
 /// - (scram_atom, std::string address, bool sha256) -> scram_secret; empty
-///   salt if there is no such account
+///   salt if there is no such account, an error if it could not be read
 caf::actor spawn_account_server(caf::actor_system& system,
                                 std::shared_ptr<account_store> store,
                                 std::size_t workers = 4);

@@ -2,25 +2,21 @@
 #include "actors/account/account_store.hpp"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
 #include <filesystem>
 
+#include "actors/account/account_keys.hpp"
 #include "actors/account/binding_store.hpp"
 #include "actors/account/name_rules.hpp"
 
 namespace irsp::account {
 
 namespace {
-
-const std::string key_prefix = "a/";
-const std::string domain_key = "m/domain";
-
-std::string key_of(std::string_view address) {
-  return key_prefix + std::string(address);
-}
 
 std::int64_t now_ms() {
   using namespace std::chrono;
@@ -77,6 +73,25 @@ std::optional<bool> password_problem(std::string_view password,
   return std::nullopt;
 }
 
+// Adds to `batch` the deletion of every key under `prefix`; false when the
+// scan failed part way (then the batch must not be written).
+bool erase_prefix(rocksdb::DB* db, const std::string& prefix, rocksdb::WriteBatch& batch) {
+  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    batch.Delete(it->key());
+  return it->status().ok();
+}
+
+// Adds to `batch` the deletion of everything kept for `address` besides its
+// record: its bindings (both directions) and its offline queue.
+bool erase_account_data(rocksdb::DB* db, const std::string& address,
+                        rocksdb::WriteBatch& batch, std::vector<std::string>& unbound) {
+  if (!binding_store::erase_all(db, address, batch, unbound))
+    return false;
+  batch.Delete(keys::queue_meta(address));
+  return erase_prefix(db, keys::queue_of(address), batch);
+}
+
 } // namespace
 
 std::unique_ptr<account_store> account_store::open(const store_options& options,
@@ -91,15 +106,15 @@ std::unique_ptr<account_store> account_store::open(const store_options& options,
     error = "cannot create data directory " + options.path + ": " + ec.message();
     return nullptr;
   }
-  rocksdb::Options db_options;
-  db_options.create_if_missing = true;
+  auto db_options = std::make_unique<rocksdb::Options>();
+  db_options->create_if_missing = true;
   // Records are mostly salts and keys: random bytes do not compress.
-  db_options.compression = rocksdb::kNoCompression;
-  db_options.IncreaseParallelism(2);
+  db_options->compression = rocksdb::kNoCompression;
+  db_options->IncreaseParallelism(2);
   if (options.env != nullptr)
-    db_options.env = options.env;
+    db_options->env = options.env;
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::Open(db_options, options.path, &raw);
+  auto status = rocksdb::DB::Open(*db_options, options.path, &raw);
   if (!status.ok()) {
     error = "cannot open account store " + options.path + ": " + status.ToString();
     if (status.ToString().find("lock") != std::string::npos)
@@ -110,7 +125,7 @@ std::unique_ptr<account_store> account_store::open(const store_options& options,
   // A data dir belongs to one domain for life: every stored address ends in it.
   auto effective = options;
   std::string stored;
-  auto got = db->Get(rocksdb::ReadOptions{}, domain_key, &stored);
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::domain, &stored);
   if (got.ok()) {
     if (!options.domain.empty() && options.domain != stored) {
       error = "data dir " + options.path + " belongs to domain '" + stored
@@ -123,16 +138,18 @@ std::unique_ptr<account_store> account_store::open(const store_options& options,
       effective.domain = "localhost";
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    if (!db->Put(wo, domain_key, effective.domain).ok()) {
+    if (!db->Put(wo, keys::domain, effective.domain).ok()) {
       error = "cannot write to account store " + options.path;
       return nullptr;
     }
   }
-  return std::unique_ptr<account_store>(new account_store(effective, std::move(db)));
+  return std::unique_ptr<account_store>(
+    new account_store(effective, std::move(db_options), std::move(db)));
 }
 
-account_store::account_store(store_options options, std::unique_ptr<rocksdb::DB> db)
-  : options_(std::move(options)), db_(std::move(db)) {
+account_store::account_store(store_options options, std::unique_ptr<rocksdb::Options> db_options,
+                             std::unique_ptr<rocksdb::DB> db)
+  : options_(std::move(options)), db_options_(std::move(db_options)), db_(std::move(db)) {
 }
 
 account_store::~account_store() {
@@ -140,14 +157,86 @@ account_store::~account_store() {
     db_->Close();
 }
 
-std::mutex& account_store::lock_for(std::string_view address) {
-  return stripes_[std::hash<std::string_view>{}(address) % stripes_.size()];
+std::size_t account_store::stripe_of(std::string_view address) const {
+  return std::hash<std::string_view>{}(address) % stripes_.size();
 }
 
-bool account_store::put(const std::string& address, const account_record& record) {
+std::unique_lock<std::mutex> account_store::lock(std::string_view address) {
+  return std::unique_lock<std::mutex>{stripes_[stripe_of(address)]};
+}
+
+std::pair<std::unique_lock<std::mutex>, std::unique_lock<std::mutex>>
+account_store::lock_both(std::string_view a, std::string_view b) {
+  auto first = stripe_of(a);
+  auto second = stripe_of(b);
+  if (first == second)
+    return {std::unique_lock<std::mutex>{stripes_[first]}, std::unique_lock<std::mutex>{}};
+  if (first > second)
+    std::swap(first, second);
+  std::unique_lock<std::mutex> one{stripes_[first]};
+  std::unique_lock<std::mutex> two{stripes_[second]};
+  return {std::move(one), std::move(two)};
+}
+
+db_access account_store::access() const {
+  if (needs_recovery_.load())
+    recover();
+  db_access out{std::shared_lock<std::shared_mutex>{db_mutex_}, nullptr};
+  out.db = db_.get();
+  return out;
+}
+
+bool account_store::write(const db_access& db, rocksdb::WriteBatch& batch,
+                          bool force_sync) const {
+  if (!db)
+    return false;
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  return db_->Put(wo, key_of(address), encode_record(record)).ok();
+  wo.sync = options_.sync_writes || force_sync;
+  if (db->Write(wo, &batch).ok())
+    return true;
+  needs_recovery_ = true;
+  return false;
+}
+
+// Whether the disk takes a small synced write in the database's directory:
+// reopening while it does not would only trade a read-only database for none.
+bool account_store::writable() const {
+  auto fs = db_options_->env->GetFileSystem();
+  auto probe = options_.path + "/RECOVERY-PROBE";
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOOptions io;
+  bool ok = fs->NewWritableFile(probe, rocksdb::FileOptions{}, &file, nullptr).ok()
+            && file->Append("probe", io, nullptr).ok() && file->Sync(io, nullptr).ok();
+  if (file)
+    file->Close(io, nullptr);
+  fs->DeleteFile(probe, io, nullptr);
+  return ok;
+}
+
+void account_store::recover() const {
+  std::unique_lock<std::shared_mutex> exclusive{db_mutex_};
+  auto now = std::chrono::steady_clock::now();
+  if (!needs_recovery_ || now - last_recovery_ < options_.recovery_interval)
+    return;
+  last_recovery_ = now;
+  // Resume() clears errors RocksDB deems recoverable. A failed WAL write is
+  // not one (the log may end in a torn record): the database must be
+  // reopened, which replays the log up to its last whole record.
+  if (db_ && db_->Resume().ok()) {
+    needs_recovery_ = false;
+    return;
+  }
+  if (!writable())
+    return; // still faulty: keep serving reads from the open database
+  if (db_) {
+    db_->Close();
+    db_.reset();
+  }
+  rocksdb::DB* raw = nullptr;
+  if (rocksdb::DB::Open(*db_options_, options_.path, &raw).ok()) {
+    db_.reset(raw);
+    needs_recovery_ = false;
+  }
 }
 
 std::optional<std::string> account_store::normalise(std::string_view address) const {
@@ -203,20 +292,24 @@ register_response account_store::register_account(const register_request& req) {
     code = random_verification_code();
     r.code = hash_code(code);
   }
-  std::lock_guard<std::mutex> guard{lock_for(address)};
-  std::string existing;
-  auto got = db_->Get(rocksdb::ReadOptions{}, key_of(address), &existing);
-  if (got.ok()) {
-    out.status = register_status::EXISTS;
-    return out;
-  }
-  if (!got.IsNotFound()) {
-    out.status = register_status::STORAGE_FAILURE;
+  auto guard = lock(address);
+  auto db = access();
+  account_record existing;
+  auto found = lookup(db, address, existing);
+  if (found != lookup_status::missing) {
+    out.status = found == lookup_status::found ? register_status::EXISTS
+                                               : register_status::STORAGE_FAILURE;
     return out;
   }
   r.view.created_ms = r.view.modified_ms = r.code_issued_ms = now_ms();
   r.view.version = 1;
-  if (!put(address, r)) {
+  rocksdb::WriteBatch batch;
+  batch.Put(keys::account(address), encode_record(r));
+  // A new account starts with nothing: whatever an older store left under
+  // this name (bindings or messages of a deleted namesake) goes in the same
+  // write, so the name cannot inherit it.
+  std::vector<std::string> stale;
+  if (!erase_account_data(db.db, address, batch, stale) || !write(db, batch)) {
     out.status = register_status::STORAGE_FAILURE;
     return out;
   }
@@ -241,13 +334,15 @@ modify_response account_store::modify(const modify_request& req) {
     out.status = modify_status::NO_CHANGES;
     return out;
   }
-  std::lock_guard<std::mutex> guard{lock_for(*address)};
-  auto found = find_record(*address);
-  if (!found) {
-    out.status = modify_status::NO_SUCH_ACCOUNT;
+  auto guard = lock(*address);
+  auto db = access();
+  account_record r;
+  auto found = lookup(db, *address, r);
+  if (found != lookup_status::found) {
+    out.status = found == lookup_status::missing ? modify_status::NO_SUCH_ACCOUNT
+                                                 : modify_status::STORAGE_FAILURE;
     return out;
   }
-  auto& r = *found;
   if (req.expected_version != 0 && req.expected_version != r.view.version) {
     out.status = modify_status::VERSION_CONFLICT;
     out.version = r.view.version;
@@ -289,7 +384,9 @@ modify_response account_store::modify(const modify_request& req) {
   }
   r.view.modified_ms = now_ms();
   r.view.version += 1;
-  if (!put(*address, r)) {
+  rocksdb::WriteBatch batch;
+  batch.Put(keys::account(*address), encode_record(r));
+  if (!write(db, batch)) {
     out.status = modify_status::STORAGE_FAILURE;
     return out;
   }
@@ -309,19 +406,22 @@ delete_response account_store::remove(const delete_request& req) {
     out.status = delete_status::NOT_ALLOWED;
     return out;
   }
-  std::lock_guard<std::mutex> guard{lock_for(*address)};
-  std::string existing;
-  auto got = db_->Get(rocksdb::ReadOptions{}, key_of(*address), &existing);
-  if (got.IsNotFound()) {
-    out.status = delete_status::NO_SUCH_ACCOUNT;
+  // Binds and enqueues take this lock too and check that the account exists
+  // under it, so nothing can be added for the account while it goes.
+  auto guard = lock(*address);
+  auto db = access();
+  account_record existing;
+  auto found = lookup(db, *address, existing);
+  if (found != lookup_status::found) {
+    out.status = found == lookup_status::missing ? delete_status::NO_SUCH_ACCOUNT
+                                                 : delete_status::STORAGE_FAILURE;
     return out;
   }
+  // One synced write: the record, both directions of every binding, and
+  // every queued message.
   rocksdb::WriteBatch batch;
-  batch.Delete(key_of(*address));
-  binding_store::erase_all(*this, *address, batch, out.unbound);
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  if (!got.ok() || !db_->Write(wo, &batch).ok()) {
+  batch.Delete(keys::account(*address));
+  if (!erase_account_data(db.db, *address, batch, out.unbound) || !write(db, batch)) {
     out.unbound.clear();
     out.status = delete_status::STORAGE_FAILURE;
     return out;
@@ -341,27 +441,28 @@ reset_code_response account_store::reset_code(const reset_code_request& req) {
     out.status = reset_code_status::NOT_ALLOWED;
     return out;
   }
-  std::lock_guard<std::mutex> guard{lock_for(*address)};
-  auto found = find_record(*address);
-  if (!found) {
-    out.status = reset_code_status::NO_SUCH_ACCOUNT;
+  auto guard = lock(*address);
+  auto db = access();
+  account_record found;
+  auto status = lookup(db, *address, found);
+  if (status != lookup_status::found) {
+    out.status = status == lookup_status::missing ? reset_code_status::NO_SUCH_ACCOUNT
+                                                  : reset_code_status::STORAGE_FAILURE;
     return out;
   }
-  if (found->view.kind != account_kind::DEVICE) {
+  if (found.view.kind != account_kind::DEVICE) {
     out.status = reset_code_status::NOT_A_DEVICE;
     return out;
   }
   auto code = random_verification_code();
-  found->code = hash_code(code);
-  found->code_issued_ms = found->view.modified_ms = now_ms();
-  found->view.version += 1;
+  found.code = hash_code(code);
+  found.code_issued_ms = found.view.modified_ms = now_ms();
+  found.view.version += 1;
   rocksdb::WriteBatch batch;
-  batch.Put(key_of(*address), encode_record(*found));
-  if (options_.reset_unbinds)
-    binding_store::erase_all(*this, *address, batch, out.unbound);
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  if (!db_->Write(wo, &batch).ok()) {
+  batch.Put(keys::account(*address), encode_record(found));
+  bool scanned = !options_.reset_unbinds
+                 || binding_store::erase_all(db.db, *address, batch, out.unbound);
+  if (!scanned || !write(db, batch)) {
     out.status = reset_code_status::STORAGE_FAILURE;
     out.unbound.clear();
     return out;
@@ -371,11 +472,42 @@ reset_code_response account_store::reset_code(const reset_code_request& req) {
   return out;
 }
 
-std::optional<account_record> account_store::find_record(std::string_view address) const {
+lookup_status account_store::lookup(const db_access& db, std::string_view address,
+                                  account_record& out) const {
+  if (!db)
+    return lookup_status::failed;
   std::string value;
-  if (!db_->Get(rocksdb::ReadOptions{}, key_of(address), &value).ok())
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::account(address), &value);
+  if (got.IsNotFound())
+    return lookup_status::missing;
+  if (!got.ok())
+    return lookup_status::failed;
+  auto record = decode_record(value);
+  if (!record)
+    return lookup_status::failed; // there is something, and it is not readable
+  out = std::move(*record);
+  return lookup_status::found;
+}
+
+lookup_status account_store::exists(const db_access& db, std::string_view address) const {
+  if (!db)
+    return lookup_status::failed;
+  rocksdb::PinnableSlice value;
+  auto got = db->Get(rocksdb::ReadOptions{}, db->DefaultColumnFamily(), keys::account(address),
+                     &value);
+  return got.ok() ? lookup_status::found
+                  : got.IsNotFound() ? lookup_status::missing : lookup_status::failed;
+}
+
+lookup_status account_store::lookup(std::string_view address, account_record& out) const {
+  return lookup(access(), address, out);
+}
+
+std::optional<account_record> account_store::find_record(std::string_view address) const {
+  account_record out;
+  if (lookup(address, out) != lookup_status::found)
     return std::nullopt;
-  return decode_record(value);
+  return out;
 }
 
 std::optional<account_view> account_store::find(std::string_view address) const {
@@ -389,8 +521,12 @@ std::optional<account_view> account_store::find(std::string_view address) const 
 }
 
 void account_store::for_each(const std::function<bool(const account_view&)>& visit) const {
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{})};
-  for (it->Seek(key_prefix); it->Valid() && it->key().starts_with(key_prefix); it->Next()) {
+  auto db = access();
+  if (!db)
+    return;
+  const std::string prefix{keys::account_prefix};
+  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto record = decode_record({it->value().data(), it->value().size()});
     if (record && !visit(record->view))
       return;

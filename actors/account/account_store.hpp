@@ -2,12 +2,16 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "actors/account/account_record.hpp"
@@ -16,6 +20,8 @@
 namespace rocksdb {
 class DB;
 class Env;
+class WriteBatch;
+struct Options;
 } // namespace rocksdb
 
 namespace irsp::account {
@@ -33,6 +39,20 @@ struct store_options {
   /// (default: they survive; the old code only stops binding new users).
   bool reset_unbinds = false;
   rocksdb::Env* env = nullptr;          ///< null: the default; tests inject disk faults
+  /// After a failed write RocksDB refuses every further write until it is
+  /// resumed or reopened; the store tries that at most this often.
+  std::chrono::milliseconds recovery_interval{1000};
+};
+
+/// Shared use of the database for one operation: the store does not reopen
+/// the database while one is held. `db` is null while the store recovers
+/// from a storage fault and has not managed to reopen it yet.
+struct db_access {
+  std::shared_lock<std::shared_mutex> lock;
+  rocksdb::DB* db = nullptr;
+
+  explicit operator bool() const { return db != nullptr; }
+  rocksdb::DB* operator->() const { return db; }
 };
 
 /// Password, display and device field limits (octets).
@@ -41,10 +61,17 @@ constexpr std::size_t max_password_octets = 1024;
 constexpr std::size_t max_display_name_octets = 256;
 constexpr std::size_t max_device_field_octets = 128;
 
-/// The accounts of one node, durable in RocksDB. Thread-safe: the account
-/// server calls it from several detached workers; changes to one address are
-/// serialised by a striped lock, so concurrent requests for the same account
-/// are safe, and RocksDB batches concurrent WAL syncs into group commits.
+/// The accounts of one node, durable in RocksDB, and the database that the
+/// per-account data beside them (bindings, offline queues) lives in, so that
+/// deleting an account is one write. Thread-safe: the account server calls it
+/// from several detached workers; changes to one address are serialised by a
+/// striped lock, so concurrent requests for the same account are safe, and
+/// RocksDB batches concurrent WAL syncs into group commits.
+///
+/// Storage faults: a failed write leaves RocksDB refusing writes; the store
+/// then resumes it, or closes and reopens it once the disk takes writes again
+/// (checked at most every `recovery_interval`), so it recovers by itself when
+/// the fault clears. Meanwhile changes answer storage-failure.
 class account_store {
 public:
   /// Opens (or creates) the store; on failure returns null and sets `error`
@@ -68,8 +95,17 @@ public:
   /// The public view of one account.
   std::optional<account_view> find(std::string_view address) const;
 
-  /// The full record, secrets included, for authentication and binding.
+  /// The full record, secrets included, of a normalised address; nullopt when
+  /// there is none or it could not be read (use lookup() to tell them apart).
   std::optional<account_record> find_record(std::string_view address) const;
+
+  /// The full record of a normalised address, telling a missing account from
+  /// a failed read.
+  lookup_status lookup(std::string_view address, account_record& out) const;
+  /// The same, within an operation that already has the database.
+  lookup_status lookup(const db_access& db, std::string_view address, account_record& out) const;
+  /// Whether a normalised address has an account, without decoding it.
+  lookup_status exists(const db_access& db, std::string_view address) const;
 
   /// Visits every account in address order; stop by returning false.
   void for_each(const std::function<bool(const account_view&)>& visit) const;
@@ -80,19 +116,41 @@ public:
 
   const store_options& options() const { return options_; }
 
-  /// The underlying database, for modules that keep per-account data beside
-  /// the account (bindings); keys they use must not start with "a/" or "m/".
-  rocksdb::DB* db() const { return db_.get(); }
+  /// The database, for modules that keep per-account data beside the account
+  /// (bindings, offline queues; their keys are in account_keys.hpp). Hold it
+  /// for one operation only; after taking an address lock, never before.
+  db_access access() const;
+
+  /// Writes `batch` (WAL synced when sync_writes or `force_sync`); false on
+  /// failure, after which the store starts recovering.
+  bool write(const db_access& db, rocksdb::WriteBatch& batch, bool force_sync = false) const;
+
+  /// Serialises changes to one account: every change to an address's keys
+  /// (account, bindings, queue) is made holding its lock.
+  std::unique_lock<std::mutex> lock(std::string_view address);
+
+  /// The locks of two addresses, taken in a fixed order so that two callers
+  /// locking the same pair cannot deadlock; the second is empty when both
+  /// addresses share a stripe.
+  std::pair<std::unique_lock<std::mutex>, std::unique_lock<std::mutex>>
+  lock_both(std::string_view a, std::string_view b);
 
 private:
-  account_store(store_options options, std::unique_ptr<rocksdb::DB> db);
+  account_store(store_options options, std::unique_ptr<rocksdb::Options> db_options,
+                std::unique_ptr<rocksdb::DB> db);
 
-  std::mutex& lock_for(std::string_view address);
-  bool put(const std::string& address, const account_record& record);
+  std::size_t stripe_of(std::string_view address) const;
+  void recover() const;
+  bool writable() const;
 
   store_options options_;
-  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<rocksdb::Options> db_options_;
   std::array<std::mutex, 64> stripes_;
+  // Recovery replaces db_ under an exclusive lock; everything else shares it.
+  mutable std::shared_mutex db_mutex_;
+  mutable std::unique_ptr<rocksdb::DB> db_;
+  mutable std::atomic<bool> needs_recovery_{false};
+  mutable std::chrono::steady_clock::time_point last_recovery_{};
 };
 
 } // namespace irsp::account

@@ -5,83 +5,57 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "actors/account/account_keys.hpp"
 #include "actors/account/account_store.hpp"
+#include "actors/account/credentials.hpp"
 
 namespace irsp::account {
 
-namespace {
-
-const std::string binding_prefix = "b/";
-
-std::string binding_key(const std::string& a, const std::string& b) {
-  std::string k = binding_prefix + a;
-  k += '\0';
-  k += b;
-  return k;
-}
-
-std::string peers_prefix(const std::string& a) {
-  std::string k = binding_prefix + a;
-  k += '\0';
-  return k;
-}
-
-} // namespace
-
-binding_store::binding_store(account_store& accounts) : accounts_(accounts) {
-}
-
-bool binding_store::throttled(const std::string& key, std::chrono::steady_clock::time_point now) {
-  auto i = attempts_.find(key);
-  if (i == attempts_.end())
-    return false;
-  if (now - i->second.window_start > attempt_window) {
-    attempts_.erase(i);
-    return false;
-  }
-  return i->second.failures >= max_failed_bind_attempts;
-}
-
-void binding_store::note_failure(const std::string& key, std::chrono::steady_clock::time_point now) {
-  auto& a = attempts_[key];
-  if (a.failures == 0 || now - a.window_start > attempt_window) {
-    a.failures = 0;
-    a.window_start = now;
-  }
-  ++a.failures;
+binding_store::binding_store(account_store& accounts, bind_attempt_limits limits)
+  : accounts_(accounts), attempts_(limits) {
 }
 
 bind_status binding_store::bind(const std::string& user, const std::string& device,
                                 const std::string& code) {
   auto u = accounts_.normalise(user);
-  auto d = accounts_.normalise(device);
-  auto user_record = u ? accounts_.find_record(*u) : std::nullopt;
-  if (!user_record || user_record->view.kind != account_kind::USER)
+  if (!u)
     return bind_status::NOT_A_USER;
-  auto device_record = d ? accounts_.find_record(*d) : std::nullopt;
-  if (!device_record || device_record->view.kind != account_kind::DEVICE)
+  auto d = accounts_.normalise(device);
+  if (!d)
     return bind_status::NO_SUCH_DEVICE;
-  auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard<std::mutex> guard{attempts_mutex_};
-    if (throttled("u:" + *u, now) || throttled("d:" + *d, now))
-      return bind_status::TOO_MANY_ATTEMPTS;
-  }
-  if (!code_matches(device_record->code, code)) {
-    std::lock_guard<std::mutex> guard{attempts_mutex_};
-    note_failure("u:" + *u, now);
-    note_failure("d:" + *d, now);
+  auto now = bind_attempts::clock::now();
+  if (!attempts_.allowed("u:" + *u, now) || !attempts_.allowed("d:" + *d, now))
+    return bind_status::TOO_MANY_ATTEMPTS;
+  auto guard = accounts_.lock_both(*u, *d);
+  auto db = accounts_.access();
+  account_record user_record, device_record;
+  auto user_found = accounts_.lookup(db, *u, user_record);
+  if (user_found == lookup_status::failed)
+    return bind_status::STORAGE_FAILURE;
+  if (user_found == lookup_status::missing || user_record.view.kind != account_kind::USER)
+    return bind_status::NOT_A_USER;
+  auto device_found = accounts_.lookup(db, *d, device_record);
+  if (device_found == lookup_status::failed)
+    return bind_status::STORAGE_FAILURE;
+  if (device_found == lookup_status::missing || device_record.view.kind != account_kind::DEVICE)
+    return bind_status::NO_SUCH_DEVICE;
+  if (!code_matches(device_record.code, code)) {
+    attempts_.failed("u:" + *u, now);
+    attempts_.failed("d:" + *d, now);
     return bind_status::WRONG_CODE;
   }
+  if (!db)
+    return bind_status::STORAGE_FAILURE;
   std::string ignored;
-  if (accounts_.db()->Get(rocksdb::ReadOptions{}, binding_key(*u, *d), &ignored).ok())
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(*u, *d), &ignored);
+  if (got.ok())
     return bind_status::ALREADY_BOUND;
+  if (!got.IsNotFound())
+    return bind_status::STORAGE_FAILURE;
   rocksdb::WriteBatch batch;
-  batch.Put(binding_key(*u, *d), "");
-  batch.Put(binding_key(*d, *u), "");
-  rocksdb::WriteOptions wo;
-  wo.sync = accounts_.options().sync_writes;
-  if (!accounts_.db()->Write(wo, &batch).ok())
+  batch.Put(keys::binding(*u, *d), "");
+  batch.Put(keys::binding(*d, *u), "");
+  if (!accounts_.write(db, batch))
     return bind_status::STORAGE_FAILURE;
   return bind_status::OK;
 }
@@ -89,41 +63,51 @@ bind_status binding_store::bind(const std::string& user, const std::string& devi
 unbind_status binding_store::unbind(const std::string& account, const std::string& peer) {
   auto a = accounts_.normalise(account);
   auto p = accounts_.normalise(peer);
-  std::string ignored;
-  if (!a || !p || !accounts_.db()->Get(rocksdb::ReadOptions{}, binding_key(*a, *p), &ignored).ok())
+  if (!a || !p)
     return unbind_status::NOT_BOUND;
+  auto guard = accounts_.lock_both(*a, *p);
+  auto db = accounts_.access();
+  if (!db)
+    return unbind_status::STORAGE_FAILURE;
+  std::string ignored;
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(*a, *p), &ignored);
+  if (got.IsNotFound())
+    return unbind_status::NOT_BOUND;
+  if (!got.ok())
+    return unbind_status::STORAGE_FAILURE;
   rocksdb::WriteBatch batch;
-  batch.Delete(binding_key(*a, *p));
-  batch.Delete(binding_key(*p, *a));
-  rocksdb::WriteOptions wo;
-  wo.sync = accounts_.options().sync_writes;
-  if (!accounts_.db()->Write(wo, &batch).ok())
+  batch.Delete(keys::binding(*a, *p));
+  batch.Delete(keys::binding(*p, *a));
+  if (!accounts_.write(db, batch))
     return unbind_status::STORAGE_FAILURE;
   return unbind_status::OK;
 }
 
-std::vector<std::string> binding_store::peers(const std::string& address) const {
-  std::vector<std::string> out;
+bool binding_store::peers(const std::string& address, std::vector<std::string>& out) const {
   auto normal = accounts_.normalise(address);
   if (!normal)
-    return out;
-  auto prefix = peers_prefix(*normal);
-  std::unique_ptr<rocksdb::Iterator> it{accounts_.db()->NewIterator(rocksdb::ReadOptions{})};
+    return true;
+  auto db = accounts_.access();
+  if (!db)
+    return false;
+  auto prefix = keys::bindings_of(*normal);
+  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
     out.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-  return out;
+  return it->status().ok();
 }
 
-void binding_store::erase_all(const account_store& accounts, const std::string& address,
+bool binding_store::erase_all(rocksdb::DB* db, const std::string& address,
                               rocksdb::WriteBatch& batch, std::vector<std::string>& unbound) {
-  auto prefix = peers_prefix(address);
-  std::unique_ptr<rocksdb::Iterator> it{accounts.db()->NewIterator(rocksdb::ReadOptions{})};
+  auto prefix = keys::bindings_of(address);
+  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string peer(it->key().data() + prefix.size(), it->key().size() - prefix.size());
     batch.Delete(it->key());
-    batch.Delete(binding_key(peer, address));
+    batch.Delete(keys::binding(peer, address));
     unbound.push_back(std::move(peer));
   }
+  return it->status().ok();
 }
 
 } // namespace irsp::account

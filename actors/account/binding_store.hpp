@@ -2,17 +2,16 @@
 // accounts in the account server's RocksDB.
 #pragma once
 
-#include <chrono>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "actors/account/bind_attempts.hpp"
 #include "irsp/schema/messaging.capnp.h"
 
 namespace rocksdb {
+class DB;
 class WriteBatch;
-}
+} // namespace rocksdb
 
 namespace irsp::account {
 
@@ -21,17 +20,15 @@ class account_store;
 using bind_status = schema::BindStatus;
 using unbind_status = schema::UnbindStatus;
 
-/// Wrong codes allowed per user and per device within `attempt_window`
-/// before binds are refused with `too-many-attempts`.
-constexpr int max_failed_bind_attempts = 5;
-constexpr std::chrono::minutes attempt_window{10};
-
 /// Bindings between users and devices. Each binding is stored in both
 /// directions so either side lists its peers with one prefix scan.
-/// Thread-safe, like account_store.
+/// Thread-safe, like account_store: bind and unbind hold the address locks of
+/// both accounts, the same locks that delete and reset hold, and check under
+/// them that both accounts still exist, so a binding can never outlive
+/// either account (and be inherited by a later namesake).
 class binding_store {
 public:
-  explicit binding_store(account_store& accounts);
+  explicit binding_store(account_store& accounts, bind_attempt_limits limits = {});
 
   /// Binds `device` to `user` if `code` is the device's current code.
   bind_status bind(const std::string& user, const std::string& device, const std::string& code);
@@ -39,26 +36,22 @@ public:
   /// Removes the binding between `account` and `peer`, whichever side asks.
   unbind_status unbind(const std::string& account, const std::string& peer);
 
-  /// The peers bound to `address` (devices of a user, users of a device).
-  std::vector<std::string> peers(const std::string& address) const;
+  /// The peers bound to `address` (devices of a user, users of a device);
+  /// false when they could not be read.
+  bool peers(const std::string& address, std::vector<std::string>& out) const;
 
-  /// Adds to `batch` the deletion of every binding of `address`; the peers
-  /// it unbinds are appended to `unbound`.
-  static void erase_all(const account_store& accounts, const std::string& address,
-                        rocksdb::WriteBatch& batch, std::vector<std::string>& unbound);
+  /// Adds to `batch` the deletion of every binding of `address` (both
+  /// directions); the peers it unbinds are appended to `unbound`. False when
+  /// the bindings could not be read (then the batch must not be written).
+  static bool erase_all(rocksdb::DB* db, const std::string& address, rocksdb::WriteBatch& batch,
+                        std::vector<std::string>& unbound);
+
+  /// The wrong-code counts (for tests).
+  const bind_attempts& attempts() const { return attempts_; }
 
 private:
-  bool throttled(const std::string& key, std::chrono::steady_clock::time_point now);
-  void note_failure(const std::string& key, std::chrono::steady_clock::time_point now);
-
-  struct attempts {
-    int failures = 0;
-    std::chrono::steady_clock::time_point window_start;
-  };
-
   account_store& accounts_;
-  std::mutex attempts_mutex_;
-  std::unordered_map<std::string, attempts> attempts_;
+  bind_attempts attempts_;
 };
 
 } // namespace irsp::account

@@ -108,9 +108,14 @@ struct unbind_request {
   std::string peer;
 };
 
-/// What a user or device actor needs when it activates: the account (empty
-/// address if there is none) and its bound peers.
+/// What reading an account came to: it is there, it is not, or the store
+/// could not tell (a read failed) — which must never pass for "not there".
+enum class lookup_status : std::uint8_t { found, missing, failed };
+
+/// What a user or device actor needs when it activates: whether the account
+/// is there, and if so the account and its bound peers.
 struct principal_record {
+  lookup_status status = lookup_status::failed;
   account_view view;
   std::vector<std::string> peers;
 };
@@ -181,7 +186,7 @@ typename Inspector::result_type inspect(Inspector& f, unbind_request& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, principal_record& x) {
-  return f(x.view, x.peers);
+  return f(x.status, x.view, x.peers);
 }
 
 } // namespace irsp::account

@@ -3,14 +3,36 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+
 namespace irsp::app {
+
+last_seen_app::last_seen_app(std::size_t max_devices)
+  : max_devices_(std::max<std::size_t>(1, max_devices)) {
+  using namespace std::chrono;
+  known_since_ms_ = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 void last_seen_app::on_device_status(app_context&, const device_status& s) {
   auto i = seen_.find(s.device);
-  if (i != seen_.end()
-      && std::tie(i->second.epoch, i->second.sequence) >= std::tie(s.epoch, s.sequence))
-    return;
-  seen_[s.device] = s;
+  if (i != seen_.end()) {
+    auto& known = *i->second;
+    if (std::tie(known.epoch, known.sequence) >= std::tie(s.epoch, s.sequence))
+      return;
+    order_.erase(i->second);
+    seen_.erase(i);
+  } else if (seen_.size() >= max_devices_) {
+    // Forget the device heard from longest ago; from now on nothing is known
+    // to have happened to it (or any forgotten one) since that time.
+    auto& oldest = order_.front();
+    known_since_ms_ = std::max(known_since_ms_, oldest.at_ms);
+    seen_.erase(oldest.device);
+    order_.pop_front();
+  }
+  order_.push_back(s);
+  seen_.emplace(s.device, std::prev(order_.end()));
 }
 
 std::string last_seen_app::describe(const std::string& device) const {
@@ -18,10 +40,13 @@ std::string last_seen_app::describe(const std::string& device) const {
   auto i = seen_.find(device);
   j["seen"] = i != seen_.end();
   if (i != seen_.end()) {
-    j["online"] = i->second.online;
-    j["at_ms"] = i->second.at_ms;
-    j["epoch"] = i->second.epoch;
-    j["sequence"] = i->second.sequence;
+    const auto& s = *i->second;
+    j["online"] = s.online;
+    j["at_ms"] = s.at_ms;
+    j["epoch"] = s.epoch;
+    j["sequence"] = s.sequence;
+  } else {
+    j["known_since_ms"] = known_since_ms_;
   }
   return j.dump();
 }

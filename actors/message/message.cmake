@@ -10,6 +10,8 @@ add_library(irsp_message_server STATIC
   ${CMAKE_CURRENT_LIST_DIR}/router.cpp
   ${PROJECT_SOURCE_DIR}/actors/principal/principal_actor.cpp
   ${PROJECT_SOURCE_DIR}/actors/offline/offline_store.cpp
+  ${PROJECT_SOURCE_DIR}/actors/offline/offline_record.cpp
+  ${PROJECT_SOURCE_DIR}/actors/offline/legacy_offline_import.cpp
   ${PROJECT_SOURCE_DIR}/actors/offline/offline_queue.cpp
   ${PROJECT_SOURCE_DIR}/actors/app/app_host.cpp
   ${PROJECT_SOURCE_DIR}/actors/app/echo_app.cpp

@@ -1,35 +1,36 @@
-// Offline queue over RocksDB: key "q/<address>\0<seq, 8 bytes big-endian>",
-// value a schema::OfflineMessage; "m/seq" persists the sequence counter so
-// order holds across restarts.
+// Offline queue in the account store's RocksDB: key "q/<address>\0<seq, 8
+// bytes big-endian>", value a schema::OfflineMessage; "qm/<address>" holds
+// the queue's length and next sequence number (account_keys.hpp).
 #include "actors/offline/offline_store.hpp"
 
-#include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
-#include <cstring>
-#include <filesystem>
+
+#include "actors/account/account_keys.hpp"
+#include "actors/account/account_store.hpp"
+#include "actors/offline/offline_record.hpp"
 
 namespace irsp::offline {
 
+namespace keys = account::keys;
+using account::lookup_status;
+
 namespace {
 
-const std::string seq_key = "m/seq";
-
-std::string prefix_of(const std::string& address) {
-  std::string k = "q/" + address;
-  k += '\0';
-  return k;
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string be64(std::uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8)
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-  return out;
-}
+// The queue's length and the sequence number of the next message. Sequence
+// numbers are per account and never reused while the account lives, so an
+// ack can never remove a message stored after the peek it answers.
+struct queue_meta {
+  std::uint64_t count = 0;
+  std::uint64_t next_seq = 1;
+};
 
 std::uint64_t from_be64(std::string_view s) {
   std::uint64_t v = 0;
@@ -38,164 +39,143 @@ std::uint64_t from_be64(std::string_view s) {
   return v;
 }
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+std::string encode_meta(const queue_meta& m) {
+  std::string out;
+  for (auto v : {m.count, m.next_seq})
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out += static_cast<char>((v >> shift) & 0xff);
+  return out;
 }
 
-std::string encode(const message::delivery& d, std::int64_t stored, std::int64_t expires) {
-  capnp::MallocMessageBuilder b;
-  auto m = b.initRoot<schema::OfflineMessage>();
-  m.setKind(d.kind);
-  m.setFrom(d.from);
-  m.setPayload({reinterpret_cast<const kj::byte*>(d.payload.data()), d.payload.size()});
-  m.setStoredMs(stored);
-  m.setExpiresMs(expires);
-  auto words = capnp::messageToFlatArray(b); // owns the bytes below
-  auto bytes = words.asBytes();
-  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
-}
-
-bool decode(rocksdb::Slice v, message::delivery& d, std::int64_t& expires) {
-  if (v.size() == 0 || v.size() % sizeof(capnp::word) != 0)
+bool read_meta(const account::db_access& db, const std::string& address, queue_meta& out) {
+  std::string v;
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::queue_meta(address), &v);
+  if (got.IsNotFound()) {
+    out = {};
+    return true;
+  }
+  if (!got.ok() || v.size() != 16)
     return false;
-  auto words = kj::heapArray<capnp::word>(v.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), v.data(), v.size());
-  return kj::runCatchingExceptions([&] {
-           capnp::FlatArrayMessageReader r(words);
-           auto m = r.getRoot<schema::OfflineMessage>();
-           d.kind = m.getKind();
-           d.from = m.getFrom().cStr();
-           auto p = m.getPayload();
-           d.payload.assign(reinterpret_cast<const char*>(p.begin()), p.size());
-           d.stored_ms = m.getStoredMs();
-           expires = m.getExpiresMs();
-         })
-         == nullptr;
+  out.count = from_be64(std::string_view(v).substr(0, 8));
+  out.next_seq = from_be64(std::string_view(v).substr(8));
+  return true;
+}
+
+// One pass over an account's queue: deletes what expired (or cannot be read),
+// recounts, and collects the rest into `live` when given. The caller holds
+// the address lock.
+bool scan(const account::account_store& accounts, const account::db_access& db,
+          const std::string& address, queue_meta& meta, drained* live) {
+  auto prefix = keys::queue_of(address);
+  auto now = now_ms();
+  rocksdb::WriteBatch expired;
+  std::uint64_t count = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      message::delivery d;
+      std::int64_t expires = 0;
+      if (!decode_offline({it->value().data(), it->value().size()}, d, expires)
+          || expires <= now) {
+        expired.Delete(it->key());
+        continue;
+      }
+      ++count;
+      if (live != nullptr) {
+        live->messages.push_back(std::move(d));
+        live->last_key = it->key().ToString();
+      }
+    }
+    if (!it->status().ok())
+      return false;
+  }
+  if (count == meta.count && expired.Count() == 0)
+    return true;
+  meta.count = count;
+  expired.Put(keys::queue_meta(address), encode_meta(meta));
+  return accounts.write(db, expired);
 }
 
 } // namespace
 
-std::unique_ptr<offline_store> offline_store::open(const offline_options& options,
-                                                   std::string& error) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.path, ec);
-  rocksdb::Options o;
-  o.create_if_missing = true;
-  if (options.env != nullptr)
-    o.env = options.env;
-  rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(o, options.path, &raw);
-  if (!s.ok()) {
-    error = "cannot open offline store " + options.path + ": " + s.ToString();
-    return nullptr;
-  }
-  std::unique_ptr<rocksdb::DB> db{raw};
-  std::string seq;
-  std::uint64_t next = 1;
-  if (db->Get(rocksdb::ReadOptions{}, seq_key, &seq).ok())
-    next = from_be64(seq) + 1;
-  return std::unique_ptr<offline_store>(new offline_store(options, std::move(db), next));
-}
-
-offline_store::offline_store(offline_options options, std::unique_ptr<rocksdb::DB> db,
-                             std::uint64_t seq)
-  : options_(std::move(options)), db_(std::move(db)), next_seq_(seq) {
-}
-
-offline_store::~offline_store() {
-  if (db_)
-    db_->Close();
-}
-
-std::size_t offline_store::count_locked(const std::string& address) {
-  auto i = counts_.find(address);
-  if (i != counts_.end())
-    return i->second;
-  std::size_t n = 0;
-  auto prefix = prefix_of(address);
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{})};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
-    ++n;
-  counts_[address] = n;
-  return n;
+offline_store::offline_store(std::shared_ptr<account::account_store> accounts,
+                             offline_options options)
+  : accounts_(std::move(accounts)), options_(options) {
 }
 
 enqueue_result offline_store::enqueue(const std::string& address, message::delivery d) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto n = count_locked(address);
-  if (n >= options_.max_per_account) {
+  auto guard = accounts_->lock(address);
+  auto db = accounts_->access();
+  // Under the lock deletion takes: a message can never be stored for an
+  // account that is gone (and then be inherited by its next namesake).
+  auto exists = accounts_->exists(db, address);
+  if (exists != lookup_status::found)
+    return exists == lookup_status::missing ? enqueue_result::no_account : enqueue_result::failed;
+  queue_meta meta;
+  if (!read_meta(db, address, meta))
+    return enqueue_result::failed;
+  if (meta.count >= options_.max_per_account) {
     // Expired messages do not hold a place: make room before refusing.
-    scan_locked(address, nullptr);
-    n = count_locked(address);
-    if (n >= options_.max_per_account)
+    if (!scan(*accounts_, db, address, meta, nullptr))
+      return enqueue_result::failed;
+    if (meta.count >= options_.max_per_account)
       return enqueue_result::full;
   }
   auto now = now_ms();
-  auto seq = next_seq_++;
   rocksdb::WriteBatch batch;
-  batch.Put(prefix_of(address) + be64(seq), encode(d, now, now + options_.ttl_ms));
-  batch.Put(seq_key, be64(seq));
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  if (!db_->Write(wo, &batch).ok())
-    return enqueue_result::failed;
-  counts_[address] = n + 1;
-  return enqueue_result::queued;
-}
-
-void offline_store::scan_locked(const std::string& address, drained* live) {
-  auto prefix = prefix_of(address);
-  auto now = now_ms();
-  rocksdb::WriteBatch expired;
-  std::size_t count = 0;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{})};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    message::delivery d;
-    std::int64_t expires = 0;
-    if (!decode(it->value(), d, expires) || expires <= now) {
-      expired.Delete(it->key());
-      continue;
-    }
-    ++count;
-    if (live != nullptr) {
-      live->messages.push_back(std::move(d));
-      live->last_key = it->key().ToString();
-    }
-  }
-  if (expired.Count() == 0 || db_->Write(rocksdb::WriteOptions{}, &expired).ok())
-    counts_[address] = count;
+  batch.Put(keys::queued(address, meta.next_seq), encode_offline(d, now, now + options_.ttl_ms));
+  ++meta.count;
+  ++meta.next_seq;
+  batch.Put(keys::queue_meta(address), encode_meta(meta));
+  return accounts_->write(db, batch) ? enqueue_result::queued : enqueue_result::failed;
 }
 
 drained offline_store::peek(const std::string& address) {
-  std::lock_guard<std::mutex> guard{mutex_};
+  auto guard = accounts_->lock(address);
+  auto db = accounts_->access();
   drained out;
-  scan_locked(address, &out);
+  queue_meta meta;
+  if (!db || !read_meta(db, address, meta))
+    return out;
+  scan(*accounts_, db, address, meta, &out);
   return out;
 }
 
 bool offline_store::ack(const std::string& address, const std::string& last_key) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto prefix = prefix_of(address);
+  auto prefix = keys::queue_of(address);
   if (last_key.compare(0, prefix.size(), prefix) != 0)
     return false;
-  rocksdb::WriteBatch batch;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{})};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix)
-                         && it->key().compare(last_key) <= 0;
-       it->Next())
-    batch.Delete(it->key());
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  if (!db_->Write(wo, &batch).ok())
+  auto guard = accounts_->lock(address);
+  auto db = accounts_->access();
+  queue_meta meta;
+  if (!db || !read_meta(db, address, meta))
     return false;
-  counts_.erase(address);
-  return true;
+  rocksdb::WriteBatch batch;
+  std::uint64_t removed = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix)
+                           && it->key().compare(last_key) <= 0;
+         it->Next()) {
+      batch.Delete(it->key());
+      ++removed;
+    }
+    if (!it->status().ok())
+      return false;
+  }
+  if (removed == 0)
+    return true;
+  meta.count = meta.count > removed ? meta.count - removed : 0;
+  batch.Put(keys::queue_meta(address), encode_meta(meta));
+  return accounts_->write(db, batch);
 }
 
 std::size_t offline_store::size(const std::string& address) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  return count_locked(address);
+  auto db = accounts_->access();
+  queue_meta meta;
+  if (!db || !read_meta(db, address, meta))
+    return 0;
+  return meta.count;
 }
 
 } // namespace irsp::offline

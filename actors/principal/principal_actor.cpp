@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -22,6 +24,7 @@ namespace {
 
 using namespace irsp::message;
 using account::account_kind;
+using account::lookup_status;
 
 std::int64_t now_ms() {
   using namespace std::chrono;
@@ -31,7 +34,11 @@ std::int64_t now_ms() {
 struct principal_state {
   std::string address;
   principal_config cfg;
-  bool exists = false;
+  // What the last load said. Only `found` is kept for the actor's life; an
+  // account that was missing or could not be read is loaded again before the
+  // next request that depends on it (see reload_first).
+  lookup_status account = lookup_status::failed;
+  bool fresh = false; // the activation's load, not yet relied on by a request
   account_kind kind = account_kind::USER;
   std::map<std::string, session_ref> sessions; // resource -> session
   // Hosts of the sessions, watched once each: a host that dies (its node or
@@ -140,8 +147,6 @@ template <class Response>
 caf::result<Response> deliver_or_queue(principal_actor* self, delivery d) {
   auto& st = self->state;
   using status = decltype(Response{}.status);
-  if (!st.exists)
-    return Response{status::NO_SUCH_ACCOUNT, 0};
   if (!st.sessions.empty()) {
     auto n = static_cast<std::uint32_t>(st.sessions.size());
     to_sessions(self, d);
@@ -155,6 +160,7 @@ caf::result<Response> deliver_or_queue(principal_actor* self, delivery d) {
       [rp](int r) mutable {
         rp.deliver(Response{r == 0   ? status::QUEUED
                             : r == 1 ? status::QUEUE_FULL
+                            : r == 3 ? status::NO_SUCH_ACCOUNT
                                      : status::STORAGE_FAILURE,
                             0});
       },
@@ -181,6 +187,70 @@ void drain_offline(principal_actor* self) {
       [](caf::error&) {});
 }
 
+void apply_load(principal_actor* self, account::principal_record& r) {
+  auto& st = self->state;
+  st.account = r.status;
+  if (r.status != lookup_status::found)
+    return;
+  st.kind = r.view.kind;
+  st.peers.clear();
+  st.peers.insert(r.peers.begin(), r.peers.end());
+}
+
+// A request for an account that the last load did not find (missing, or a
+// read that failed) loads it again first, so that neither a storage fault nor
+// an account registered since leaves a wrong answer standing. Returns
+// nullopt when the account is loaded and the request can be handled now;
+// otherwise the request's result: `otherwise(promise, status)` answers it if
+// the account is still not there; if it now is, the request is handed back to
+// this actor (behind whatever arrived during the load) and handled then.
+template <class Response, class Otherwise, class... Ts>
+std::optional<caf::result<Response>> reload_first(principal_actor* self, Otherwise otherwise,
+                                                  Ts... request) {
+  auto& st = self->state;
+  if (st.account == lookup_status::found)
+    return std::nullopt;
+  auto rp = self->make_response_promise<Response>();
+  if (std::exchange(st.fresh, false)) {
+    otherwise(rp, st.account); // the activation's load has only just been made
+    return caf::result<Response>{rp};
+  }
+  --st.routed; // counted again if the request comes back
+  auto retry = [self, rp, otherwise, req = std::make_tuple(std::move(request)...)](
+                 lookup_status now) mutable {
+    auto& st = self->state;
+    if (now == lookup_status::found) {
+      std::apply([&](auto&... xs) { rp.delegate(caf::actor_cast<caf::actor>(self), xs...); }, req);
+      return;
+    }
+    ++st.routed;
+    otherwise(rp, now);
+  };
+  self->request(st.cfg.accounts, caf::infinite, load_atom::value, st.address)
+    .await(
+      [self, retry](account::principal_record& r) mutable {
+        apply_load(self, r);
+        retry(self->state.account);
+      },
+      [self, retry](caf::error&) mutable {
+        self->state.account = lookup_status::failed;
+        retry(lookup_status::failed);
+      });
+  return caf::result<Response>{rp};
+}
+
+// The answer to a push or user<->device message for an account that is not
+// there, or could not be read.
+template <class Response>
+auto not_loaded() {
+  return [](caf::typed_response_promise<Response>& rp, lookup_status s) {
+    using status = decltype(Response{}.status);
+    rp.deliver(Response{s == lookup_status::missing ? status::NO_SUCH_ACCOUNT
+                                                    : status::STORAGE_FAILURE,
+                        0});
+  };
+}
+
 caf::behavior principal_fn(principal_actor* self, std::string address, principal_config cfg) {
   auto& st = self->state;
   st.address = std::move(address);
@@ -188,13 +258,11 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
   // Activation epochs grow with wall-clock time, so an application can order
   // transitions across passivations and restarts of the node.
   st.epoch = static_cast<std::uint64_t>(now_ms());
+  st.fresh = true;
   self->request(st.cfg.accounts, caf::infinite, load_atom::value, st.address)
     .await(
       [self](account::principal_record& r) {
-        auto& st = self->state;
-        st.exists = !r.view.address.empty();
-        st.kind = r.view.kind;
-        st.peers.insert(r.peers.begin(), r.peers.end());
+        apply_load(self, r);
         schedule_idle(self);
       },
       [self](caf::error&) { schedule_idle(self); });
@@ -214,12 +282,21 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       session_gone(self, r);
   });
   return {
-    [self](open_atom, const std::string&, const std::string& resource,
-           const session_ref& session) -> session_opened {
+    [self](open_atom a, const std::string& address, const std::string& resource,
+           const session_ref& session) -> caf::result<session_opened> {
       auto& st = self->state;
       ++st.routed;
-      if (!st.exists)
-        return {};
+      // An account that could not be read is an error (the client's stream
+      // ends with internal-server-error and it may retry), never a refusal.
+      auto otherwise = [](caf::typed_response_promise<session_opened>& rp, lookup_status s) {
+        if (s == lookup_status::missing)
+          rp.deliver(session_opened{});
+        else
+          rp.deliver(caf::make_error(caf::sec::runtime_error, "storage-failure"));
+      };
+      if (auto answered = reload_first<session_opened>(self, otherwise, a, address, resource,
+                                                       session))
+        return std::move(*answered);
       auto i = st.sessions.find(resource);
       if (i != st.sessions.end()) {
         // RFC 6120 §7.7.2.2: the newer session of a resource replaces the older.
@@ -240,18 +317,22 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
         publish_transition(self, true);
         drain_offline(self);
       }
-      return {caf::actor_cast<caf::actor>(self), st.kind, std::move(peers)};
+      return session_opened{caf::actor_cast<caf::actor>(self), st.kind, std::move(peers)};
     },
     [self](close_atom, const std::string& resource, const session_ref& session) {
       session_gone(self, resource, &session);
     },
     [self](push_request& r) -> caf::result<push_response> {
       ++self->state.routed;
+      if (auto answered = reload_first<push_response>(self, not_loaded<push_response>(), r))
+        return std::move(*answered);
       return deliver_or_queue<push_response>(
         self, delivery{delivery_kind::PUSH, std::move(r.application), std::move(r.payload), 0});
     },
     [self](direct_request& r) -> caf::result<direct_response> {
       ++self->state.routed;
+      if (auto answered = reload_first<direct_response>(self, not_loaded<direct_response>(), r))
+        return std::move(*answered);
       return deliver_or_queue<direct_response>(
         self, delivery{delivery_kind::DIRECT, std::move(r.from), std::move(r.payload), 0});
     },

@@ -21,7 +21,10 @@ struct principal_config {
 
 /// Spawns the actor of `address` (normalised). It loads its account and
 /// bindings before handling anything else, and answers for an account that
-/// does not exist with no-such-account.
+/// does not exist with no-such-account; for one that could not be read, with
+/// storage-failure (a session open gets an error). Either is loaded again
+/// before the next request that depends on it, so a storage fault that clears
+/// or an account registered since is seen at once.
 ///
 /// Routed to it by the router (counted for safe passivation):
 /// - (open_atom, address, resource, session_ref session) -> session_opened

@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/irsp_bench/connection_plan.hpp"
+
 namespace irsp::bench {
 
 const char* to_string(scenario_kind kind) noexcept {
@@ -19,6 +21,16 @@ const char* to_string(scenario_kind kind) noexcept {
       return "message";
   }
   return "?";
+}
+
+std::string targets_text(const bench_options& options) {
+  std::string text;
+  for (const auto& host : options.hosts)
+    for (auto port : options.ports)
+      text += (text.empty() ? "" : ", ")
+              + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":"
+              + std::to_string(port);
+  return text;
 }
 
 bool loopback_target(const std::string& host, std::string& resolved) {
@@ -53,13 +65,39 @@ std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code
     "(self-signed certificates are accepted): this is a local benchmark, not a client to trust."};
   app.get_formatter()->column_width(34);
 
-  app.add_option("--host", opt.host, "server address: 127.0.0.0/8, ::1 or localhost")
+  std::string hosts = "127.0.0.1", ports = "5222";
+  app.add_option("--host", hosts,
+                 "server address(es), comma-separated: 127.0.0.0/8, ::1 or localhost")
       ->capture_default_str();
-  app.add_option("--port", opt.port, "server port")->capture_default_str();
+  app.add_option("--port", ports,
+                 "server port(s), comma-separated; account i goes to (host, port) pair i mod "
+                 "their number")
+      ->capture_default_str();
   app.add_option("--domain", opt.domain, "XMPP domain of the accounts")->capture_default_str();
-  app.add_option("--users", opt.users, "connections, one account each (account i is PREFIX+i)")
+  app.add_option("--users", opt.users,
+                 "accounts, one connection each (account i is PREFIX+i); 0 with --scenario "
+                 "connect samples an idle server")
       ->capture_default_str()
-      ->check(CLI::Range(1, 9000));
+      ->check(CLI::Range(0, 1000000));
+  app.add_option("--replace-fraction", opt.replace_fraction,
+                 "this fraction of the accounts logs in again after the first logins, same "
+                 "resource: the server replaces (conflict) their first session")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--legacy-session", opt.legacy_session,
+               "send the RFC 3921 session IQ after binding (as tsung and old clients do)");
+  app.add_option("--processes", opt.processes,
+                 "worker processes (0: one per 9000 connections)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 200));
+  app.add_option("--source-addresses", opt.sources,
+                 "loopback source addresses 127.0.0.1, .2, ... (0: one per 20000 connections; "
+                 "1: the kernel's choice)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 250));
+  app.add_option("--cache-scram-keys", opt.key_cache_path,
+                 "FILE of cached SCRAM SaltedPasswords (created if missing, updated after the "
+                 "run): logins whose key is cached run no PBKDF2, as real clients do");
   app.add_option("--prefix", opt.prefix, "account name prefix")->capture_default_str();
   app.add_option("--password", opt.password, "password of every account")->capture_default_str();
   auto* direct = app.add_flag("--direct-tls", opt.direct_tls,
@@ -75,7 +113,7 @@ std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code
                  "seconds to hold the sessions (connect) or to send (echo, message)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
-  app.add_option("--warmup", opt.warmup, "seconds of traffic at the start not counted")
+  app.add_option("--warmup", opt.warmup, "seconds at the start of the traffic, or of the hold (connect: the idle window starts after them), not counted")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 600.0));
   std::string scenario = "connect";
@@ -102,12 +140,13 @@ std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code
   app.add_option("--reply-timeout", opt.reply_timeout, "seconds before a round trip counts as lost")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 600.0));
-  app.add_option("--threads", opt.threads, "event-loop threads (1 or 2)")
+  app.add_option("--threads", opt.threads, "event-loop threads per worker process (1 or 2)")
       ->capture_default_str()
       ->check(CLI::Range(1, 2));
-  app.add_option("--server-pid", opt.server_pid,
-                 "server process to sample: VmRSS before/after connecting (memory per connection) "
-                 "and CPU time per phase, from /proc/PID");
+  std::string server_pids;
+  app.add_option("--server-pid", server_pids,
+                 "server process(es) to sample, comma-separated (summed): VmRSS before/after "
+                 "connecting (memory per connection) and CPU time per phase, from /proc/PID");
   app.add_option("--label", opt.label, "name of the server under test, copied into the report");
   app.add_flag("--json", opt.json, "print one JSON object instead of the text report");
 
@@ -126,16 +165,37 @@ std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code
                                                       {"SCRAM-SHA-1", sasl_choice::scram_sha_1},
                                                       {"PLAIN", sasl_choice::plain}};
   opt.mechanism = mechanisms.at(mechanism);
-  std::string resolved;
-  if (!loopback_target(opt.host, resolved)) {
-    std::fprintf(stderr,
-                 "irsp-bench: refusing --host %s: only loopback targets (127.0.0.0/8, ::1, "
-                 "localhost) may be loaded\n",
-                 opt.host.c_str());
+  auto refuse = [&](const std::string& why) {
+    std::fprintf(stderr, "irsp-bench: %s\n", why.c_str());
     exit_code = 2;
     return std::nullopt;
+  };
+  opt.hosts.clear();
+  for (const auto& host : split_list(hosts)) {
+    std::string resolved;
+    if (!loopback_target(host, resolved))
+      return refuse("refusing --host '" + host
+                    + "': only loopback targets (127.0.0.0/8, ::1, localhost) may be loaded");
+    opt.hosts.push_back(resolved);
   }
-  opt.host = resolved;
+  std::string error;
+  auto port_list = parse_port_list(ports, error);
+  if (!port_list)
+    return refuse("--port: " + error);
+  opt.ports = *port_list;
+  for (const auto& piece : server_pids.empty() ? std::vector<std::string>{}
+                                               : split_list(server_pids)) {
+    if (piece.empty() || piece.size() > 9
+        || piece.find_first_not_of("0123456789") != std::string::npos)
+      return refuse("--server-pid: not a process id: '" + piece + "'");
+    opt.server_pids.push_back(std::stoi(piece));
+  }
+  if (opt.users == 0 && opt.scenario != scenario_kind::connect)
+    return refuse("--users 0 only with --scenario connect (an idle server)");
+  if (opt.sources != 1)
+    for (const auto& host : opt.hosts)
+      if (host.find(':') != std::string::npos && (opt.sources > 1 || opt.users > 20000))
+        return refuse("several source addresses need IPv4 loopback targets (::1 is one address)");
   // The domain goes into the stream header and every JID as it is.
   if (opt.domain.empty()
       || opt.domain.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace irsp::bench {
 
@@ -34,14 +35,32 @@ enum class sasl_choice {
 
 /// One run of irsp-bench, as given on the command line.
 struct bench_options {
-  /// Server address: an IPv4 literal in 127.0.0.0/8, "::1" or "localhost".
-  std::string host = "127.0.0.1";
-  /// Server port (5222 for STARTTLS, 5223 by convention for direct TLS).
-  std::uint16_t port = 5222;
+  /// Server addresses: IPv4 literals in 127.0.0.0/8, "::1" ("localhost" is
+  /// read as 127.0.0.1).
+  std::vector<std::string> hosts{"127.0.0.1"};
+  /// Server ports (5222 for STARTTLS, 5223 by convention for direct TLS).
+  /// The servers are every (host, port) pair; account i goes to pair
+  /// i mod their number.
+  std::vector<std::uint16_t> ports{5222};
   /// The XMPP domain the accounts live in (the stream's `to`).
   std::string domain = "localhost";
-  /// Number of client connections, one account each.
+  /// Number of accounts, one first login each (0: no client, e.g. to
+  /// sample an idle server).
   int users = 100;
+  /// Fraction of the accounts that log in a second time after the first
+  /// logins, with the same resource, replacing their first session.
+  double replace_fraction = 0;
+  /// Send the legacy session IQ (RFC 3921 §3) after binding, as older
+  /// clients and tsung do.
+  bool legacy_session = false;
+  /// Worker processes (0: as many as needed for at most 9000 connections
+  /// each).
+  int processes = 0;
+  /// Loopback source addresses 127.0.0.1, .2, … (0: one per 20 000
+  /// connections; 1: let the kernel choose).
+  int sources = 0;
+  /// File of cached SCRAM SaltedPasswords; empty: run PBKDF2 on every login.
+  std::string key_cache_path;
   /// Account i is PREFIX + i (bench0, bench1, …).
   std::string prefix = "bench";
   /// The one password of every account.
@@ -69,10 +88,10 @@ struct bench_options {
   double login_timeout = 60;
   /// Seconds a round trip may take before it counts as lost.
   double reply_timeout = 10;
-  /// Event-loop threads sharing the connections (1 or 2).
+  /// Event-loop threads per worker process (1 or 2).
   int threads = 1;
-  /// Server process to sample (VmRSS, CPU time) from /proc; none if unset.
-  std::optional<int> server_pid;
+  /// Server processes to sample (VmRSS, CPU time, summed) from /proc.
+  std::vector<int> server_pids;
   /// Print one JSON object instead of the text report.
   bool json = false;
   /// A label for the server under test, carried into the report.
@@ -82,6 +101,9 @@ struct bench_options {
 /// Parses argv into options. Returns nullopt after printing help or an error;
 /// `exit_code` is then what main should return.
 std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code);
+
+/// `hosts` and `ports` as one "a:p, b:q" line for reports.
+std::string targets_text(const bench_options& options);
 
 /// True when `host` is a loopback literal this tool may target (127.0.0.0/8,
 /// ::1) or "localhost"; fills `resolved` with the literal to connect to.

@@ -29,6 +29,12 @@ public:
   /// Appends all of `other`'s samples (merging the threads' results).
   void merge(const latency_samples& other);
 
+  /// Every sample, in the order recorded (for sending them to the
+  /// coordinator process).
+  const std::vector<std::int64_t>& values() const noexcept {
+    return ns_;
+  }
+
   /// Number of samples recorded.
   std::size_t size() const noexcept {
     return ns_.size();

@@ -24,17 +24,22 @@ std::int64_t leading_stamp(std::string_view text) {
 
 } // namespace
 
-load_worker::load_worker(const bench_options& options, run_control& control, worker_status& status,
-                         const tls::client_context& tls, const sockaddr_storage& address,
-                         socklen_t address_length, int worker_index, int worker_count)
+load_worker::load_worker(const bench_options& options, const connection_plan& plan,
+                         run_control& control, worker_status& status,
+                         const tls::client_context& tls,
+                         const std::vector<target_endpoint>& targets,
+                         std::vector<sockaddr_in> sources, const scram_key_cache* loaded_keys,
+                         int worker_index)
   : options_(options),
+    plan_(plan),
     control_(control),
     status_(status),
-    worker_index_(worker_index),
-    worker_count_(worker_count) {
+    worker_index_(worker_index) {
   env_.options = &options_;
-  env_.address = address;
-  env_.address_length = address_length;
+  env_.targets = &targets;
+  env_.sources = std::move(sources);
+  if (loaded_keys != nullptr)
+    env_.keys = key_caches{loaded_keys, &learned_keys_};
   env_.tls = &tls;
   env_.sasl = &sasl_;
   env_.loop = &loop_;
@@ -46,9 +51,11 @@ bool load_worker::run() {
     status_.settled = status_.drained = status_.finished = true;
     return false;
   }
-  for (int i = worker_index_; i < options_.users; i += worker_count_)
-    clients_.push_back(std::make_unique<xmpp_client>(env_, *this, static_cast<int>(clients_.size()),
-                                                     options_.prefix + std::to_string(i)));
+  for (int i = worker_index_; i < plan_.connections(); i += plan_.workers())
+    clients_.push_back(std::make_unique<xmpp_client>(
+      env_, *this, static_cast<int>(clients_.size()),
+      options_.prefix + std::to_string(plan_.account(i)), plan_.target(i),
+      env_.sources.empty() ? 0 : plan_.source(i)));
   traffic_.resize(clients_.size());
   next_scan_ = bench_clock::now();
   bool drain_begun = false;
@@ -110,8 +117,8 @@ void load_worker::open_due(bench_clock::time_point now) {
   const std::int64_t now_ns = to_ns(now);
   while (opened_ < clients_.size()) {
     // Connection i of the whole run opens at start + i / ramp, whichever
-    // thread owns it, so the threads together keep the one ramp.
-    const auto i = static_cast<double>(worker_index_ + opened_ * worker_count_);
+    // thread or process owns it, so that together they keep the one ramp.
+    const auto i = static_cast<double>(connection_number(opened_));
     if (start + static_cast<std::int64_t>(i * 1e9 / options_.ramp) > now_ns)
       break;
     ++result_.attempted;
@@ -162,9 +169,9 @@ void load_worker::begin_traffic(bench_clock::time_point now) {
       // Spread the connections' first sends evenly over one period so that
       // the offered load is smooth rather than N-message bursts.
       period_ns_ = static_cast<std::int64_t>(1e9 / options_.rate);
-      const double global = worker_index_ + static_cast<double>(k) * worker_count_;
+      const double global = connection_number(k);
       const auto offset = static_cast<std::int64_t>(static_cast<double>(period_ns_) * (global + 0.5)
-                                                    / options_.users);
+                                                    / plan_.connections());
       schedule_.emplace(traffic_start_ns_ + offset, static_cast<int>(k));
     } else {
       send_one(static_cast<int>(k), to_ns(now), now);
@@ -253,7 +260,7 @@ int load_worker::poll_timeout_ms(bench_clock::time_point now) const {
   std::int64_t wait_ns = 10'000'000;
   const std::int64_t now_ns = to_ns(now);
   if (control_.phase.load() == run_phase::connect && opened_ < clients_.size()) {
-    const auto i = static_cast<double>(worker_index_ + opened_ * worker_count_);
+    const auto i = static_cast<double>(connection_number(opened_));
     const std::int64_t due =
       control_.ramp_start_ns.load() + static_cast<std::int64_t>(i * 1e9 / options_.ramp);
     wait_ns = std::min(wait_ns, due - now_ns);
@@ -274,31 +281,47 @@ void load_worker::on_ready(xmpp_client& client) {
   auto ns = [](bench_clock::duration d) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
   };
-  result_.login.add(ns(t.bound - t.started - t.registration));
+  result_.login.add(ns(t.ready - t.started - t.registration));
   result_.login_tcp.add(ns(t.tcp_done - t.started));
   result_.login_tls.add(ns(t.tls_done - t.tcp_done));
   result_.login_auth.add(ns(t.auth_done - t.tls_done - t.registration));
   result_.login_bind.add(ns(t.bound - t.auth_done));
+  if (options_.legacy_session)
+    result_.login_session.add(ns(t.ready - t.bound));
   if (t.registration.count() > 0)
     result_.registration.add(ns(t.registration));
-  result_.last_ready_ns = std::max(result_.last_ready_ns, to_ns(t.bound));
+  result_.last_ready_ns = std::max(result_.last_ready_ns, to_ns(t.ready));
+  if (result_.first_ready_ns == 0 || to_ns(t.ready) < result_.first_ready_ns)
+    result_.first_ready_ns = to_ns(t.ready);
+  if (client.key_source() == key_use::cached)
+    ++result_.key_cache_hits;
+  else if (client.key_source() == key_use::computed)
+    ++result_.key_cache_misses;
   ++result_.mechanisms[client.mechanism()];
   ++result_.tls_versions[client.tls_version()];
 }
 
 void load_worker::on_failed(xmpp_client& client, const std::string& reason) {
   const int k = client.index();
-  if (client.times().bound != bench_clock::time_point{}) {
+  if (client.times().ready != bench_clock::time_point{}) {
     // A session lost after login. Its replies will not come: stop waiting.
-    if (control_.phase.load() != run_phase::close)
+    // RFC 6120 §7.7.2.2: a later login of the same resource replaced it.
+    if (reason == "stream error: conflict")
+      ++result_.replaced;
+    else if (control_.phase.load() != run_phase::close)
       ++result_.dropped[reason];
     outstanding_ -= traffic_[k].outstanding;
     traffic_[k] = traffic_state{};
     return;
   }
+  ++resolved_;
+  if (reason == "stream error: conflict" && plan_.replacements > 0) {
+    // Its account's second login bound first: the race tsung's logins have too.
+    ++result_.replaced_in_login;
+    return;
+  }
   ++result_.login_failures[reason];
   ++status_.failed;
-  ++resolved_;
 }
 
 void load_worker::on_stanza(xmpp_client& client, const xmpp::element& stanza) {

@@ -8,23 +8,28 @@
 #include <utility>
 #include <vector>
 
+#include "bench/irsp_bench/connection_plan.hpp"
 #include "bench/irsp_bench/event_loop.hpp"
 #include "bench/irsp_bench/run_control.hpp"
 #include "bench/irsp_bench/run_result.hpp"
 #include "bench/irsp_bench/sasl_client.hpp"
+#include "bench/irsp_bench/scram_key_cache.hpp"
 #include "bench/irsp_bench/xmpp_client.hpp"
 
 namespace irsp::bench {
 
-/// Runs connections worker_index, worker_index + worker_count, … of the run
-/// on the calling thread, following `control`'s phases until it says close
-/// and every connection is closed.
+/// Runs connections w, w + W, … of the run (W = plan.workers()) on the
+/// calling thread, following `control`'s phases until it says close and
+/// every connection is closed.
 class load_worker final : public client_observer {
 public:
-  /// A worker for its share of `options.users`; `address` is the server's.
-  load_worker(const bench_options& options, run_control& control, worker_status& status,
-              const tls::client_context& tls, const sockaddr_storage& address,
-              socklen_t address_length, int worker_index, int worker_count);
+  /// Worker `worker_index` of `plan`, connecting to `targets` (from
+  /// `sources` when not empty); `loaded_keys` is the SCRAM key cache read
+  /// before the run, or null when caching is off.
+  load_worker(const bench_options& options, const connection_plan& plan, run_control& control,
+              worker_status& status, const tls::client_context& tls,
+              const std::vector<target_endpoint>& targets, std::vector<sockaddr_in> sources,
+              const scram_key_cache* loaded_keys, int worker_index);
 
   /// Runs to the end of the close phase; returns false if the worker could
   /// not start (epoll or gsasl unavailable), with the result's failures
@@ -34,6 +39,11 @@ public:
   /// What this worker's connections did; read once status().finished.
   const run_result& result() const noexcept {
     return result_;
+  }
+
+  /// The SCRAM keys this worker computed; read once status().finished.
+  const scram_key_cache& learned_keys() const noexcept {
+    return learned_keys_;
   }
 
   /// Records the login's milestones.
@@ -63,11 +73,17 @@ private:
   bool sending(bench_clock::time_point now) const;
   int poll_timeout_ms(bench_clock::time_point now) const;
 
+  // The global connection number of this worker's k-th connection.
+  int connection_number(std::size_t k) const noexcept {
+    return worker_index_ + static_cast<int>(k) * plan_.workers();
+  }
+
   const bench_options& options_;
+  const connection_plan& plan_;
   run_control& control_;
   worker_status& status_;
   int worker_index_;
-  int worker_count_;
+  scram_key_cache learned_keys_;
   event_loop loop_;
   sasl_library sasl_;
   client_environment env_;

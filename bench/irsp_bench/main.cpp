@@ -21,5 +21,5 @@ int main(int argc, char** argv) {
   }
   irsp::bench::print_report(stdout, *options, outcome);
   // Nonzero when nothing worked, so scripts notice a dead target.
-  return outcome.result.ready > 0 ? 0 : 1;
+  return outcome.result.ready > 0 || options->users == 0 ? 0 : 1;
 }

@@ -16,6 +16,8 @@ void add_counts(std::map<std::string, int>& into, const std::map<std::string, in
 void run_result::merge(const run_result& other) {
   attempted += other.attempted;
   ready += other.ready;
+  replaced += other.replaced;
+  replaced_in_login += other.replaced_in_login;
   add_counts(login_failures, other.login_failures);
   add_counts(dropped, other.dropped);
   add_counts(mechanisms, other.mechanisms);
@@ -25,11 +27,17 @@ void run_result::merge(const run_result& other) {
   login_tls.merge(other.login_tls);
   login_auth.merge(other.login_auth);
   login_bind.merge(other.login_bind);
+  login_session.merge(other.login_session);
   registration.merge(other.registration);
   if (other.first_start_ns != 0)
     first_start_ns = first_start_ns == 0 ? other.first_start_ns
                                          : std::min(first_start_ns, other.first_start_ns);
   last_ready_ns = std::max(last_ready_ns, other.last_ready_ns);
+  if (other.first_ready_ns != 0)
+    first_ready_ns = first_ready_ns == 0 ? other.first_ready_ns
+                                         : std::min(first_ready_ns, other.first_ready_ns);
+  key_cache_hits += other.key_cache_hits;
+  key_cache_misses += other.key_cache_misses;
   sent += other.sent;
   replies += other.replies;
   errors += other.errors;

@@ -15,6 +15,12 @@ struct run_result {
   int attempted = 0;
   /// Sessions that became ready.
   int ready = 0;
+  /// Ready sessions the server ended because a later login of the same
+  /// account and resource replaced them (stream error `conflict`).
+  int replaced = 0;
+  /// Logins ended by `conflict` before they were ready: a second login of
+  /// the account raced them (counted neither as ready nor as failed).
+  int replaced_in_login = 0;
   /// Logins that failed, by reason.
   std::map<std::string, int> login_failures;
   /// Ready sessions lost before the run closed them, by reason.
@@ -35,12 +41,21 @@ struct run_result {
   latency_samples login_auth;
   /// SASL success to bind result (stream restart, features, bind).
   latency_samples login_bind;
+  /// Bind result to the legacy session IQ's result (RFC 3921 §3), when asked for.
+  latency_samples login_session;
   /// XEP-0077 registration round trips, when asked for.
   latency_samples registration;
   /// Earliest connect() and latest ready, ns on bench_clock (0: none).
   std::int64_t first_start_ns = 0;
   /// See first_start_ns.
   std::int64_t last_ready_ns = 0;
+  /// Earliest ready, ns on bench_clock (0: none).
+  std::int64_t first_ready_ns = 0;
+
+  /// SCRAM logins whose SaltedPassword came from the key cache.
+  std::uint64_t key_cache_hits = 0;
+  /// SCRAM logins that computed it (PBKDF2), with the cache on or off.
+  std::uint64_t key_cache_misses = 0;
 
   /// Round trips sent.
   std::uint64_t sent = 0;

@@ -5,33 +5,51 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "bench/irsp_bench/scram_key.hpp"
+#include "bench/irsp_bench/scram_key_cache.hpp"
 
 namespace irsp::bench {
 
 namespace {
 
 /// SCRAM's SaltedPassword, hex-encoded as gsasl wants it, from the salt
-/// (base64) and iteration count the server sent. Empty on failure.
+/// (base64) and iteration count the server sent: from the caches when they
+/// have it, else computed (and learned). Empty on failure.
 std::string salted_password_hex(const std::string& password, const char* salt64,
-                                const char* iterations, bool sha256) {
+                                const char* iterations, bool sha256, const key_caches& caches,
+                                key_use& used) {
   if (salt64 == nullptr || iterations == nullptr)
     return {};
   char* salt = nullptr;
   std::size_t salt_len = 0;
   if (gsasl_base64_from(salt64, std::strlen(salt64), &salt, &salt_len) != GSASL_OK)
     return {};
-  auto hex = scram_salted_password_hex(password, std::string_view(salt, salt_len),
-                                       std::atoi(iterations), sha256);
+  const std::string_view salt_bytes(salt, salt_len);
+  const int rounds = std::atoi(iterations);
+  std::string id;
+  std::optional<std::string> hex;
+  if (caches.learned != nullptr) {
+    id = scram_key_id(sha256, password, salt_bytes, rounds);
+    hex = caches.learned->find(id);
+    if (!hex && caches.loaded != nullptr)
+      hex = caches.loaded->find(id);
+  }
+  used = hex ? key_use::cached : key_use::computed;
+  if (!hex) {
+    hex = scram_salted_password_hex(password, salt_bytes, rounds, sha256);
+    if (caches.learned != nullptr && !hex->empty())
+      caches.learned->add(std::move(id), *hex);
+  }
   gsasl_free(salt);
-  return hex;
+  return *hex;
 }
 
 } // namespace
 
 int sasl_client::callback(Gsasl*, Gsasl_session* session, int prop) {
-  const auto* self = static_cast<const credentials*>(gsasl_session_hook_get(session));
+  auto* self = static_cast<credentials*>(gsasl_session_hook_get(session));
   const auto property = static_cast<Gsasl_property>(prop);
   switch (property) {
     case GSASL_AUTHID:
@@ -44,7 +62,8 @@ int sasl_client::callback(Gsasl*, Gsasl_session* session, int prop) {
       // shares. gsasl has set SALT and ITER from the server-first message.
       auto hex = salted_password_hex(self->password,
                                      gsasl_property_fast(session, GSASL_SCRAM_SALT),
-                                     gsasl_property_fast(session, GSASL_SCRAM_ITER), self->sha256);
+                                     gsasl_property_fast(session, GSASL_SCRAM_ITER), self->sha256,
+                                     self->caches, self->used);
       return hex.empty() ? GSASL_NO_CALLBACK : gsasl_property_set(session, property, hex.c_str());
     }
     default:
@@ -90,8 +109,8 @@ std::string pick_mechanism(sasl_choice choice, const std::vector<std::string>& o
 }
 
 sasl_client::sasl_client(const sasl_library& lib, const std::string& mechanism,
-                         std::string authid, std::string password)
-  : credentials_{std::move(authid), std::move(password), mechanism == "SCRAM-SHA-256"} {
+                         std::string authid, std::string password, key_caches caches)
+  : credentials_{std::move(authid), std::move(password), mechanism == "SCRAM-SHA-256", caches} {
   if (!lib.ok()) {
     error_ = "gsasl not initialised";
     return;

@@ -14,6 +14,27 @@ typedef struct Gsasl_session Gsasl_session;
 
 namespace irsp::bench {
 
+class scram_key_cache;
+
+/// Where a SCRAM login's SaltedPassword came from.
+enum class key_use {
+  /// Not a SCRAM login (PLAIN), or not that far yet.
+  none,
+  /// From the key cache: no PBKDF2.
+  cached,
+  /// Computed with PBKDF2 (and added to the cache when there is one).
+  computed,
+};
+
+/// The key caches a client consults: the read-only one loaded before the
+/// run, and its thread's own for what it computes. Either may be null.
+struct key_caches {
+  /// Loaded from --cache-scram-keys; shared, never written during the run.
+  const scram_key_cache* loaded = nullptr;
+  /// This thread's; null when caching is off.
+  scram_key_cache* learned = nullptr;
+};
+
 /// One gsasl library handle; one per thread, since gsasl contexts are not
 /// shared across threads.
 class sasl_library {
@@ -50,10 +71,15 @@ public:
   /// Starts `mechanism` for `authid` / `password`; `error()` is non-empty if
   /// gsasl refused.
   sasl_client(const sasl_library& lib, const std::string& mechanism, std::string authid,
-              std::string password);
+              std::string password, key_caches caches = {});
   ~sasl_client();
   sasl_client(const sasl_client&) = delete;
   sasl_client& operator=(const sasl_client&) = delete;
+
+  /// Where the SaltedPassword came from (none until the server-first message).
+  key_use key_source() const noexcept {
+    return credentials_.used;
+  }
 
   /// What went wrong, or empty.
   const std::string& error() const noexcept {
@@ -81,6 +107,8 @@ private:
     std::string authid;
     std::string password;
     bool sha256 = false; // SCRAM-SHA-256 rather than SCRAM-SHA-1
+    key_caches caches;
+    key_use used = key_use::none;
   };
 
   static int callback(Gsasl*, Gsasl_session* session, int prop);

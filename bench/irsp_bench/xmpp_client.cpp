@@ -19,6 +19,7 @@ constexpr std::string_view ns_sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
 constexpr std::string_view ns_bind = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view ns_stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
 constexpr std::string_view ns_register = "jabber:iq:register";
+constexpr std::string_view ns_session = "urn:ietf:params:xml:ns:xmpp-session";
 
 using xmpp::element;
 
@@ -44,10 +45,12 @@ std::string stanza_error_condition(const element& stanza) {
 }
 
 xmpp_client::xmpp_client(const client_environment& env, client_observer& observer, int index,
-                         std::string localpart)
+                         std::string localpart, int target, int source)
   : env_(env),
     observer_(observer),
     index_(index),
+    target_(target),
+    source_(source),
     localpart_(std::move(localpart)),
     bare_jid_(localpart_ + "@" + env.options->domain) {
 }
@@ -77,6 +80,8 @@ const char* xmpp_client::state_name(state s) noexcept {
       return "post-auth-stream";
     case state::binding:
       return "bind";
+    case state::session_iq:
+      return "session";
     case state::ready:
       return "ready";
     case state::closing:
@@ -99,7 +104,8 @@ std::string xmpp_client::tls_version() const {
 
 bool xmpp_client::start() {
   times_.started = bench_clock::now();
-  const auto family = env_.address.ss_family;
+  const auto& target = (*env_.targets)[static_cast<std::size_t>(target_)];
+  const auto family = target.address.ss_family;
   fd_ = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     state_ = state::tcp_connecting; // so that fail() reports the phase
@@ -110,12 +116,23 @@ bool xmpp_client::start() {
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   state_ = state::tcp_connecting;
+  if (!env_.sources.empty()) {
+    // Past ~28 000 connections to one server, one source address runs out of
+    // ephemeral ports. IP_BIND_ADDRESS_NO_PORT leaves the port to connect(),
+    // which then picks one free for this destination rather than for all.
+    setsockopt(fd_, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    const auto& source = env_.sources[static_cast<std::size_t>(source_)];
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0) {
+      fail(std::string("bind source address: ") + std::strerror(errno));
+      return false;
+    }
+  }
   if (!env_.loop->add(fd_, this, EPOLLIN | EPOLLOUT)) {
     fail(std::string("epoll: ") + std::strerror(errno));
     return false;
   }
   watching_write_ = true;
-  int rc = ::connect(fd_, reinterpret_cast<const sockaddr*>(&env_.address), env_.address_length);
+  int rc = ::connect(fd_, reinterpret_cast<const sockaddr*>(&target.address), target.length);
   if (rc != 0 && errno != EINPROGRESS) {
     fail(std::string("connect: ") + std::strerror(errno));
     return false;
@@ -288,6 +305,7 @@ void xmpp_client::handle(const element& el) {
       return;
     case state::registering:
     case state::binding:
+    case state::session_iq:
       if (el.name() == "iq")
         handle_iq_during_login(el);
       return;
@@ -353,7 +371,8 @@ void xmpp_client::start_auth() {
     fail("sasl: no usable mechanism (server offers: " + (offered.empty() ? "none" : offered) + ")");
     return;
   }
-  sasl_ = std::make_unique<sasl_client>(*env_.sasl, mechanism_, localpart_, env_.options->password);
+  sasl_ = std::make_unique<sasl_client>(*env_.sasl, mechanism_, localpart_, env_.options->password,
+                                        env_.keys);
   std::string initial = sasl_->error().empty() ? sasl_->initial_response() : std::string{};
   if (initial.empty()) {
     fail("sasl: " + sasl_->error());
@@ -384,6 +403,7 @@ void xmpp_client::handle_sasl(const element& el) {
       return;
     }
     times_.auth_done = bench_clock::now();
+    key_source_ = sasl_->key_source();
     sasl_.reset();
     // RFC 6120 §6.4.6: both sides start a new stream over the same TLS.
     stream_.restart();
@@ -419,12 +439,34 @@ void xmpp_client::handle_iq_during_login(const element& iq) {
     const element* jid = bind != nullptr ? bind->child("jid") : nullptr;
     full_jid_ = jid != nullptr ? jid->text() : bare_jid_ + "/bench";
     times_.bound = bench_clock::now();
-    // RFC 6121 §4.2: without initial presence a server stores messages to
-    // the bare JID offline instead of delivering them.
-    send_plaintext("<presence/>");
-    state_ = state::ready;
-    observer_.on_ready(*this);
+    if (env_.options->legacy_session) {
+      // RFC 3921 §3: sent whether or not the features list <session/>, as
+      // tsung does; RFC 6121 servers answer it with an empty result.
+      element session{"iq", std::string{xmpp::ns_client}};
+      session.set_attr("type", "set");
+      session.set_attr("id", "sess");
+      session.add_child("session", std::string{ns_session});
+      send_plaintext(xmpp::to_xml(session));
+      state_ = state::session_iq;
+      return;
+    }
+    become_ready();
+  } else if (state_ == state::session_iq && id == "sess") {
+    if (type != "result") {
+      fail("session: " + stanza_error_condition(iq));
+      return;
+    }
+    become_ready();
   }
+}
+
+void xmpp_client::become_ready() {
+  times_.ready = bench_clock::now();
+  // RFC 6121 §4.2: without initial presence a server stores messages to
+  // the bare JID offline instead of delivering them.
+  send_plaintext("<presence/>");
+  state_ = state::ready;
+  observer_.on_ready(*this);
 }
 
 void xmpp_client::answer_request(const element& iq) {

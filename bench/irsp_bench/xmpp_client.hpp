@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 
 #include "bench/irsp_bench/bench_options.hpp"
+#include "bench/irsp_bench/connection_plan.hpp"
 #include "bench/irsp_bench/event_loop.hpp"
+#include "bench/irsp_bench/sasl_client.hpp"
 #include "node/tls/session.hpp"
 #include "node/xmpp/xml/xml_stream.hpp"
 
@@ -24,8 +26,6 @@ class client_context;
 
 namespace irsp::bench {
 
-class sasl_client;
-class sasl_library;
 
 /// The defined condition of a stanza's `<error/>` (RFC 6120 §8.3.3), e.g.
 /// "service-unavailable".
@@ -38,10 +38,12 @@ using bench_clock = std::chrono::steady_clock;
 struct client_environment {
   /// The run's options.
   const bench_options* options = nullptr;
-  /// The server's address.
-  sockaddr_storage address{};
-  /// Its length.
-  socklen_t address_length = 0;
+  /// The servers' addresses (a connection uses the one its plan names).
+  const std::vector<target_endpoint>* targets = nullptr;
+  /// Loopback source addresses to bind; empty: the kernel chooses.
+  std::vector<sockaddr_in> sources;
+  /// SCRAM key caches (both null: no caching).
+  key_caches keys;
   /// Makes the TLS sessions (no certificate verification).
   const tls::client_context* tls = nullptr;
   /// This thread's gsasl handle.
@@ -82,8 +84,11 @@ struct login_times {
   bench_clock::duration registration{};
   /// SASL `<success/>` was verified.
   bench_clock::time_point auth_done;
-  /// The bind result arrived (the session is ready).
+  /// The bind result arrived.
   bench_clock::time_point bound;
+  /// The session is ready: bound, and with --legacy-session the session
+  /// IQ answered.
+  bench_clock::time_point ready;
 };
 
 /// One XMPP client connection over a non-blocking socket: TCP connect, TLS
@@ -103,15 +108,18 @@ public:
     authenticating,    // SASL exchange in progress
     stream_authed,     // restarted after SASL, waiting for features
     binding,           // bind request sent
+    session_iq,        // legacy session IQ sent (RFC 3921 §3)
     ready,             // bound, presence sent
     closing,           // our </stream:stream> sent
     closed,            // ended by a close from either side
     failed,            // ended by an error
   };
 
-  /// A client for account `localpart`, numbered `index` within the run.
+  /// A client for account `localpart`, numbered `index` within its worker,
+  /// connecting to `env.targets[target]` from `env.sources[source]` (when
+  /// there are sources).
   xmpp_client(const client_environment& env, client_observer& observer, int index,
-              std::string localpart);
+              std::string localpart, int target, int source);
   ~xmpp_client() override;
   xmpp_client(const xmpp_client&) = delete;
   xmpp_client& operator=(const xmpp_client&) = delete;
@@ -166,6 +174,11 @@ public:
     return mechanism_;
   }
 
+  /// Where the SCRAM key came from (none for PLAIN).
+  key_use key_source() const noexcept {
+    return key_source_;
+  }
+
   /// The negotiated TLS version ("TLSv1.3"); empty before the handshake.
   std::string tls_version() const;
 
@@ -193,6 +206,7 @@ private:
   void handle_sasl(const xmpp::element& el);
   void handle_iq_during_login(const xmpp::element& iq);
   void answer_request(const xmpp::element& iq);
+  void become_ready();
   void send_plaintext(std::string_view bytes);
   void flush();
   void watch(bool want_write);
@@ -202,6 +216,9 @@ private:
   const client_environment& env_;
   client_observer& observer_;
   int index_;
+  int target_;
+  int source_;
+  key_use key_source_ = key_use::none;
   std::string localpart_;
   std::string bare_jid_;
   std::string full_jid_;

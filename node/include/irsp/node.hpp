@@ -38,6 +38,14 @@ struct node_options {
   bool log_logins = false;
   /// Actor scheduler threads; 0: CAF's default, max(4, cores).
   unsigned threads = 0;
+  /// Threads serving client connections (epoll loops); 0: one per core.
+  unsigned io_threads = 0;
+  /// Threads for TLS handshakes and password hashing; 0: one per core.
+  unsigned work_threads = 0;
+  /// Client connections at once between accept and a bound session; more
+  /// are refused at once (admission control: a login admitted under
+  /// overload still completes in bounded time).
+  unsigned max_logins_in_progress = 512;
   /// Detached account-server workers (concurrent durable writes).
   unsigned account_workers = 4;
   /// PBKDF2 iterations for new SCRAM credentials (RFC 7677: at least 4096).

@@ -49,7 +49,7 @@ Response ask(caf::scoped_actor& self, const caf::actor& dest, Ts&&... xs) {
 /// the same directory to test what survives a restart.
 struct message_fixture {
   temp_dir dir;
-  failing_env offline_faults;
+  failing_env faults; ///< the account store's disk (offline queues included)
   account::store_options account_options;
   offline::offline_options offline_opts;
   std::chrono::milliseconds idle_timeout{30000};
@@ -63,7 +63,8 @@ struct message_fixture {
   message_fixture() {
     account_options.path = dir / "accounts";
     account_options.scram_iterations = 16;
-    offline_opts.path = dir / "offline";
+    account_options.env = faults.env.get();
+    account_options.recovery_interval = std::chrono::milliseconds(0);
     offline_opts.max_per_account = 5;
   }
 
@@ -73,8 +74,7 @@ struct message_fixture {
     std::string error;
     accounts = account::account_store::open(account_options, error);
     REQUIRE(accounts);
-    offline_store = offline_store_open(error);
-    REQUIRE(offline_store);
+    offline_store = std::make_shared<offline::offline_store>(accounts, offline_opts);
     cfg = std::make_unique<caf::actor_system_config>();
     sys = std::make_unique<caf::actor_system>(*cfg);
     account_server = account::spawn_account_server(*sys, accounts, 2);
@@ -86,11 +86,6 @@ struct message_fixture {
     rc.max_payload = 1024;
     rc.idle_timeout = idle_timeout;
     router = spawn_router(*sys, rc);
-  }
-
-  std::shared_ptr<offline::offline_store> offline_store_open(std::string& error) {
-    auto o = offline_opts;
-    return offline::offline_store::open(o, error);
   }
 
   void stop() {

@@ -147,12 +147,11 @@ TEST_CASE("push: every refusal") {
 
 TEST_CASE("push: a queue that cannot be written answers storage-failure") {
   message_fixture f;
-  f.offline_opts.env = f.offline_faults.env.get();
   f.start();
   f.add_app("pusher", std::make_shared<scripted_app>());
   auto alice = f.user("alice");
   caf::scoped_actor self{*f.sys};
-  f.offline_faults.fs->fail = true;
+  f.faults.fs->fail = true;
   CHECK(ask<push_response>(self, f.router, push_request{"pusher", alice, "x"}).status
         == push_status::STORAGE_FAILURE);
 }

@@ -72,28 +72,42 @@ TEST_CASE("expired offline messages are not delivered") {
 }
 
 TEST_CASE("offline store: cap, order and ack") {
-  temp_dir dir;
-  offline::offline_options o;
-  o.path = dir / "offline";
-  o.max_per_account = 3;
-  std::string error;
-  auto store = offline::offline_store::open(o, error);
-  REQUIRE(store);
+  message_fixture f;
+  f.offline_opts.max_per_account = 3;
+  f.start();
+  auto a = f.user("a");
+  auto ab = f.user("ab");
+  auto& store = *f.offline_store;
   for (int i = 0; i < 3; ++i)
-    CHECK(store->enqueue("a@x", {delivery_kind::PUSH, "app", std::to_string(i), 0})
+    CHECK(store.enqueue(a, {delivery_kind::PUSH, "app", std::to_string(i), 0})
           == offline::enqueue_result::queued);
-  CHECK(store->enqueue("a@x", {delivery_kind::PUSH, "app", "3", 0}) == offline::enqueue_result::full);
-  CHECK(store->enqueue("ab@x", {delivery_kind::DIRECT, "u@x", "other", 0})
+  CHECK(store.enqueue(a, {delivery_kind::PUSH, "app", "3", 0}) == offline::enqueue_result::full);
+  CHECK(store.enqueue(ab, {delivery_kind::DIRECT, "u@x", "other", 0})
         == offline::enqueue_result::queued);
-  auto first = store->peek("a@x");
+  // Nobody's queue can be filled for an account that does not exist.
+  CHECK(store.enqueue("nobody@localhost", {delivery_kind::PUSH, "app", "x", 0})
+        == offline::enqueue_result::no_account);
+  auto first = store.peek(a);
   REQUIRE(first.messages.size() == 3);
   CHECK(first.messages[0].payload == "0");
   CHECK(first.messages[2].payload == "2");
   // Acknowledging up to the last key peeked empties this account's queue only.
-  REQUIRE(store->ack("a@x", first.last_key));
-  CHECK(store->size("a@x") == 0);
-  CHECK(store->size("ab@x") == 1);
-  CHECK_FALSE(store->ack("a@x", "q/other"));
+  REQUIRE(store.ack(a, first.last_key));
+  CHECK(store.size(a) == 0);
+  CHECK(store.size(ab) == 1);
+  CHECK_FALSE(store.ack(a, "q/other"));
+  // A message stored after a peek is not removed by the ack of that peek.
+  CHECK(store.enqueue(ab, {delivery_kind::PUSH, "app", "later", 0})
+        == offline::enqueue_result::queued);
+  auto second = store.peek(ab);
+  REQUIRE(second.messages.size() == 2);
+  REQUIRE(store.ack(ab, second.last_key));
+  CHECK(store.enqueue(ab, {delivery_kind::PUSH, "app", "after", 0})
+        == offline::enqueue_result::queued);
+  REQUIRE(store.ack(ab, second.last_key));
+  auto third = store.peek(ab);
+  REQUIRE(third.messages.size() == 1);
+  CHECK(third.messages[0].payload == "after");
 }
 
 TEST_CASE("an idle user/device actor passivates and comes back on demand") {

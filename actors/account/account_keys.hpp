@@ -1,0 +1,75 @@
+// IRSP §8.2 storage layout: the keys of the account server's RocksDB. Every
+// per-account key holds the account's address right after its prefix, so a
+// later cluster can shard accounts, bindings and queues by that one key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace irsp::account::keys {
+
+/// "a/<address>": the account record.
+inline std::string account(std::string_view address) {
+  return "a/" + std::string(address);
+}
+inline constexpr std::string_view account_prefix = "a/";
+
+/// "b/<a>\0<b>": a binding, stored once in each direction.
+inline std::string binding(std::string_view a, std::string_view b) {
+  std::string k = "b/" + std::string(a);
+  k += '\0';
+  k += b;
+  return k;
+}
+
+/// "b/<a>\0": the prefix of every binding of `a`.
+inline std::string bindings_of(std::string_view a) {
+  std::string k = "b/" + std::string(a);
+  k += '\0';
+  return k;
+}
+
+/// "q/<address>\0": the prefix of an account's offline queue.
+inline std::string queue_of(std::string_view address) {
+  std::string k = "q/" + std::string(address);
+  k += '\0';
+  return k;
+}
+
+/// "q/<address>\1": just past every key of the queue (for range deletion).
+inline std::string queue_end(std::string_view address) {
+  std::string k = "q/" + std::string(address);
+  k += '\1';
+  return k;
+}
+
+/// "q/<address>\0<seq, 8 bytes big-endian>": one queued message.
+inline std::string queued(std::string_view address, std::uint64_t seq) {
+  std::string k = queue_of(address);
+  for (int shift = 56; shift >= 0; shift -= 8)
+    k += static_cast<char>((seq >> shift) & 0xff);
+  return k;
+}
+
+/// The sequence number at the end of a queued-message key.
+inline std::uint64_t queued_seq(std::string_view key) {
+  std::uint64_t v = 0;
+  if (key.size() < 8)
+    return 0;
+  for (unsigned char c : key.substr(key.size() - 8))
+    v = (v << 8) | c;
+  return v;
+}
+
+/// "qm/<address>": how many messages the queue holds and the next sequence
+/// number, so that enqueue neither scans the queue nor keeps a count in memory.
+inline std::string queue_meta(std::string_view address) {
+  return "qm/" + std::string(address);
+}
+
+/// "m/...": the store's own metadata (its domain, one-off migrations).
+inline const std::string domain = "m/domain";
+inline const std::string legacy_offline_imported = "m/offline-imported";
+
+} // namespace irsp::account::keys
