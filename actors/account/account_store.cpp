@@ -13,6 +13,7 @@
 #include "actors/account/account_keys.hpp"
 #include "actors/account/binding_store.hpp"
 #include "actors/account/name_rules.hpp"
+#include "actors/account/prefix_scan.hpp"
 
 namespace irsp::account {
 
@@ -76,10 +77,10 @@ std::optional<bool> password_problem(std::string_view password,
 // Adds to `batch` the deletion of every key under `prefix`; false when the
 // scan failed part way (then the batch must not be written).
 bool erase_prefix(rocksdb::DB* db, const std::string& prefix, rocksdb::WriteBatch& batch) {
-  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
-    batch.Delete(it->key());
-  return it->status().ok();
+  prefix_scan scan{db, prefix};
+  for (; scan.valid(); scan.next())
+    batch.Delete(scan.key());
+  return scan.ok();
 }
 
 // Adds to `batch` the deletion of everything kept for `address` besides its
@@ -88,7 +89,14 @@ bool erase_account_data(rocksdb::DB* db, const std::string& address,
                         rocksdb::WriteBatch& batch, std::vector<std::string>& unbound) {
   if (!binding_store::erase_all(db, address, batch, unbound))
     return false;
-  batch.Delete(keys::queue_meta(address));
+  // Only what is there: a registration calls this for every new name, and a
+  // tombstone per name would be skipped by scans until compaction.
+  std::string meta;
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::queue_meta(address), &meta);
+  if (got.ok())
+    batch.Delete(keys::queue_meta(address));
+  else if (!got.IsNotFound())
+    return false;
   return erase_prefix(db, keys::queue_of(address), batch);
 }
 
@@ -524,10 +532,9 @@ void account_store::for_each(const std::function<bool(const account_view&)>& vis
   auto db = access();
   if (!db)
     return;
-  const std::string prefix{keys::account_prefix};
-  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto record = decode_record({it->value().data(), it->value().size()});
+  prefix_scan scan{db.db, std::string{keys::account_prefix}};
+  for (; scan.valid(); scan.next()) {
+    auto record = decode_record({scan.value().data(), scan.value().size()});
     if (record && !visit(record->view))
       return;
   }

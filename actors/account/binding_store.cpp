@@ -8,6 +8,7 @@
 #include "actors/account/account_keys.hpp"
 #include "actors/account/account_store.hpp"
 #include "actors/account/credentials.hpp"
+#include "actors/account/prefix_scan.hpp"
 
 namespace irsp::account {
 
@@ -90,24 +91,22 @@ bool binding_store::peers(const std::string& address, std::vector<std::string>& 
   auto db = accounts_.access();
   if (!db)
     return false;
-  auto prefix = keys::bindings_of(*normal);
-  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
-    out.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-  return it->status().ok();
+  prefix_scan scan{db.db, keys::bindings_of(*normal)};
+  for (; scan.valid(); scan.next())
+    out.push_back(scan.suffix());
+  return scan.ok();
 }
 
 bool binding_store::erase_all(rocksdb::DB* db, const std::string& address,
                               rocksdb::WriteBatch& batch, std::vector<std::string>& unbound) {
-  auto prefix = keys::bindings_of(address);
-  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string peer(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    batch.Delete(it->key());
+  prefix_scan scan{db, keys::bindings_of(address)};
+  for (; scan.valid(); scan.next()) {
+    auto peer = scan.suffix();
+    batch.Delete(scan.key());
     batch.Delete(keys::binding(peer, address));
     unbound.push_back(std::move(peer));
   }
-  return it->status().ok();
+  return scan.ok();
 }
 
 } // namespace irsp::account

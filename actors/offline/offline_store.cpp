@@ -10,6 +10,7 @@
 
 #include "actors/account/account_keys.hpp"
 #include "actors/account/account_store.hpp"
+#include "actors/account/prefix_scan.hpp"
 #include "actors/offline/offline_record.hpp"
 
 namespace irsp::offline {
@@ -71,22 +72,22 @@ bool scan(const account::account_store& accounts, const account::db_access& db,
   rocksdb::WriteBatch expired;
   std::uint64_t count = 0;
   {
-    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    account::prefix_scan it{db.db, prefix};
+    for (; it.valid(); it.next()) {
       message::delivery d;
       std::int64_t expires = 0;
-      if (!decode_offline({it->value().data(), it->value().size()}, d, expires)
+      if (!decode_offline({it.value().data(), it.value().size()}, d, expires)
           || expires <= now) {
-        expired.Delete(it->key());
+        expired.Delete(it.key());
         continue;
       }
       ++count;
       if (live != nullptr) {
         live->messages.push_back(std::move(d));
-        live->last_key = it->key().ToString();
+        live->last_key = it.key().ToString();
       }
     }
-    if (!it->status().ok())
+    if (!it.ok())
       return false;
   }
   if (count == meta.count && expired.Count() == 0)
@@ -137,7 +138,10 @@ drained offline_store::peek(const std::string& address) {
   queue_meta meta;
   if (!db || !read_meta(db, address, meta))
     return out;
-  scan(*accounts_, db, address, meta, &out);
+  // Every enqueue counts itself in the meta record: an empty queue (the
+  // common case at a session's start) needs no scan.
+  if (meta.count > 0)
+    scan(*accounts_, db, address, meta, &out);
   return out;
 }
 
@@ -153,14 +157,12 @@ bool offline_store::ack(const std::string& address, const std::string& last_key)
   rocksdb::WriteBatch batch;
   std::uint64_t removed = 0;
   {
-    std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix)
-                           && it->key().compare(last_key) <= 0;
-         it->Next()) {
-      batch.Delete(it->key());
+    account::prefix_scan it{db.db, prefix};
+    for (; it.valid() && it.key().compare(last_key) <= 0; it.next()) {
+      batch.Delete(it.key());
       ++removed;
     }
-    if (!it->status().ok())
+    if (!it.ok())
       return false;
   }
   if (removed == 0)

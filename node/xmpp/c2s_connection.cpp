@@ -160,8 +160,11 @@ void c2s_connection::end_login() {
 
 void c2s_connection::start() {
   set_socket_options();
-  interest_ = EPOLLIN | EPOLLRDHUP;
-  host_.loop().watch(fd_, this, interest_);
+  // Edge-triggered, once for the connection's life: pausing input (while
+  // the stream waits for an answer) is just not reading, with no epoll_ctl;
+  // readable_ remembers that the kernel has more for us.
+  host_.loop().watch(fd_, this, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+  readable_ = true;
   auto* host = &host_;
   auto id = id_;
   bind_timer_ = host_.loop().after(host_.config().bind_timeout, [host, id] {
@@ -226,30 +229,54 @@ void c2s_connection::on_ready(std::uint32_t events) {
     peer_gone();
     return;
   }
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) {
+    readable_ = true;
     read_some();
+  }
+}
+
+bool c2s_connection::can_read() const {
+  // Backpressure: while the stream waits for an answer (or a job runs),
+  // further input stays in the socket.
+  return fd_ >= 0 && !busy_ && !quit_ && !closed_ && !stream_->waiting();
 }
 
 void c2s_connection::read_some() {
+  if (reading_)
+    return; // called back from inside the loop below, which goes on by itself
+  reading_ = true;
   std::size_t budget = host_.config().read_budget;
   char chunk[16384];
-  while (fd_ >= 0 && !busy_ && !quit_ && !closed_ && (interest_ & EPOLLIN) && budget > 0) {
+  while (readable_ && can_read() && budget > 0) {
     auto n = ::read(fd_, chunk, std::min(sizeof chunk, budget));
     if (n > 0) {
       budget -= static_cast<std::size_t>(n);
       on_bytes(chunk, static_cast<std::size_t>(n));
       continue;
     }
-    if (n == 0) {
-      peer_gone(); // FIN: the client went away, without a closing tag or after ours
-      return;
-    }
-    if (errno == EINTR)
+    if (n < 0 && errno == EINTR)
       continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK)
-      peer_gone();
-    return;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      readable_ = false;
+      break;
+    }
+    // FIN (the client went away, without a closing tag or after ours), or
+    // an error.
+    reading_ = false;
+    return peer_gone();
   }
+  reading_ = false;
+  if (readable_ && can_read()) {
+    // Out of budget with more waiting: after the other connections' turn.
+    auto* host = &host_;
+    auto id = id_;
+    host_.loop().post([host, id] { with(host, id, [](c2s_connection& c) { c.read_some(); }); });
+  }
+}
+
+void c2s_connection::resume_reading() {
+  if (readable_ && can_read())
+    read_some();
 }
 
 void c2s_connection::peer_gone() {
@@ -274,13 +301,17 @@ void c2s_connection::on_bytes(const char* data, std::size_t size) {
     stream_->feed(data, size);
     return run_actions();
   }
-  if (!tls_->handshake_done()) {
-    // The handshake's public-key work (key exchange, signature) is the
-    // slowest step of a login: off the I/O thread.
+  if (!hello_answered_) {
+    // Answering the ClientHello is the handshake's public-key work (key
+    // exchange, signature), the slowest step of a login: off the I/O thread.
+    // What follows (the client's Finished) is a MAC check, done here.
     auto bytes = std::make_shared<std::string>(data, size);
     auto ok = std::make_shared<bool>(false);
     offload([this, bytes, ok] { *ok = tls_->feed_ciphertext(bytes->data(), bytes->size()); },
-            [this, ok] { after_tls_feed(*ok); });
+            [this, ok] {
+              hello_answered_ = tls_->pending_ciphertext() > 0 || tls_->handshake_done();
+              after_tls_feed(*ok);
+            });
     return;
   }
   after_tls_feed(tls_->feed_ciphertext(data, size));
@@ -364,23 +395,6 @@ void c2s_connection::flush() {
     out_.erase(0, out_pos_);
     out_pos_ = 0;
   }
-  update_interest();
-}
-
-void c2s_connection::update_interest() {
-  if (fd_ < 0)
-    return;
-  std::uint32_t want = EPOLLRDHUP;
-  // Backpressure: while the stream waits for an answer (or a job runs),
-  // leave further input in the socket.
-  if (!busy_ && !quit_ && !closed_ && !stream_->waiting())
-    want |= EPOLLIN;
-  if (out_pos_ < out_.size())
-    want |= EPOLLOUT;
-  if (want != interest_) {
-    interest_ = want;
-    host_.loop().rewatch(fd_, this, want);
-  }
 }
 
 // Closes after a stream error or the closing tag: close_notify, then FIN.
@@ -443,7 +457,6 @@ void c2s_connection::quit() {
 
 void c2s_connection::offload(std::function<void()> work, std::function<void()> then) {
   busy_ = true;
-  update_interest();
   auto* host = &host_;
   auto id = id_;
   // The connection stays alive while busy: quit() and retire wait for the job.
@@ -464,8 +477,7 @@ void c2s_connection::job_done(std::function<void()> then) {
     deferred_.erase(deferred_.begin());
     fn();
   }
-  if (!busy_ && !quit_)
-    update_interest();
+  resume_reading();
 }
 
 void c2s_connection::defer(std::function<void()> fn) {
@@ -522,6 +534,7 @@ void c2s_connection::run_actions() {
     return close_connection();
   compact_tls();
   flush();
+  resume_reading();
 }
 
 // A bound session spends most of its life idle: once SASL no longer needs
@@ -541,17 +554,17 @@ void c2s_connection::lookup(const c2s_lookup& l) {
   const auto& cfg = host_.config();
   auto* host = &host_;
   auto id = id_;
+  auto derives_key = l.derives_key;
+  if (l.address.empty()) {
+    // No account can have the name; PLAIN still pays for a key derivation.
+    return credentials(std::nullopt, derives_key);
+  }
   host_.self()
     ->request(cfg.accounts, cfg.request_timeout, scram_atom::value, l.address,
               l.hash == account::scram_hash::sha256)
     .then(
-      [host, id](account::scram_secret& secret) {
-        with(host, id, [&secret](c2s_connection& c) {
-          // PLAIN derives a key from the password here: on the work pool.
-          auto shared = std::make_shared<account::scram_secret>(std::move(secret));
-          c.offload([&c, shared] { c.stream_->credentials(std::move(*shared)); },
-                    [&c] { c.run_actions(); });
-        });
+      [host, id, derives_key](account::scram_secret& secret) {
+        with(host, id, [&](c2s_connection& c) { c.credentials(std::move(secret), derives_key); });
       },
       [host, id](caf::error&) {
         with(host, id, [](c2s_connection& c) {
@@ -559,6 +572,17 @@ void c2s_connection::lookup(const c2s_lookup& l) {
           c.run_actions();
         });
       });
+}
+
+// Hands SASL the looked-up secrets; PLAIN derives a key from the password
+// then: on the work pool.
+void c2s_connection::credentials(std::optional<account::scram_secret> secret, bool derives_key) {
+  if (!derives_key) {
+    stream_->credentials(std::move(secret));
+    return run_actions();
+  }
+  auto shared = std::make_shared<std::optional<account::scram_secret>>(std::move(secret));
+  offload([this, shared] { stream_->credentials(std::move(*shared)); }, [this] { run_actions(); });
 }
 
 void c2s_connection::open_session(const c2s_open& o) {

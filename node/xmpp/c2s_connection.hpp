@@ -81,7 +81,8 @@ private:
   void send_bytes(std::string_view plain);
   void flush_tls();
   void flush();
-  void update_interest();
+  bool can_read() const;
+  void resume_reading();
   void close_connection();
   void abort_connection(std::string_view condition, std::string_view text);
   void peer_gone();
@@ -100,6 +101,7 @@ private:
   // Stream actions and the logic layer.
   void run_actions();
   void lookup(const c2s_lookup& l);
+  void credentials(std::optional<account::scram_secret> secret, bool derives_key);
   void open_session(const c2s_open& o);
   void call(c2s_call& c);
   void apply_session_message(const caf::message& msg);
@@ -123,8 +125,10 @@ private:
   std::vector<c2s_action> actions_;
   caf::actor principal_; // the account's user/device actor, once bound
   net::io_loop::timer_id bind_timer_ = 0;
-  std::uint32_t interest_ = 0; // epoll events asked for
+  bool readable_ = false;      // the socket may have input we have not read
+  bool reading_ = false;       // inside read_some()
   bool tls_reported_ = false;  // stream told that the handshake completed
+  bool hello_answered_ = false; // the server's first TLS flight is made
   bool logged_ = false;
   bool closed_ = false;        // the socket is closed (or the stream is over)
   bool quit_ = false;

@@ -281,7 +281,7 @@ void c2s_stream::apply_sasl(sasl_outcome outcome) {
   if (outcome.reply)
     send_nonza(*outcome.reply);
   if (outcome.lookup_address) {
-    act(c2s_lookup{*outcome.lookup_address, outcome.lookup_hash});
+    act(c2s_lookup{*outcome.lookup_address, outcome.lookup_hash, outcome.lookup_derives_key});
     return;
   }
   if (outcome.succeeded) {

@@ -93,10 +93,14 @@ struct c2s_log {
 /// Ask the account server for SCRAM secrets: (scram_atom, address, sha256);
 /// answer with c2s_stream::credentials().
 struct c2s_lookup {
-  /// `localpart@domain`.
+  /// `localpart@domain`; empty: no account can have the name, answer nullopt
+  /// without asking.
   std::string address;
   /// Which secrets.
   account::scram_hash hash = account::scram_hash::sha256;
+  /// credentials() will derive a key from the password (PLAIN, PBKDF2):
+  /// milliseconds that must not hold up other connections.
+  bool derives_key = false;
 };
 
 /// Open the session: (open_atom, address, resource, self) to the router;

@@ -151,6 +151,15 @@ sasl_outcome sasl_negotiation::apply(sasl_step_result step, clock::time_point no
   }
   if (auto* need = std::get_if<sasl_need_credentials>(&step)) {
     auto local = account::prepare_localpart(need->username);
+    if (!local && need->derives_key) {
+      // No such account can exist, but the answer must cost what a wrong
+      // password costs: the caller runs it where a real one would run.
+      waiting_ = true;
+      sasl_outcome out;
+      out.lookup_address = std::string{};
+      out.lookup_derives_key = true;
+      return out;
+    }
     if (!local) // no such account can exist; fail exactly as a wrong password
       return apply(attempt_->provide_credentials(std::nullopt), now);
     attempt_localpart_ = *local;
@@ -162,6 +171,7 @@ sasl_outcome sasl_negotiation::apply(sasl_step_result step, clock::time_point no
     sasl_outcome out;
     out.lookup_address = *local + "@" + domain_;
     out.lookup_hash = need->hash;
+    out.lookup_derives_key = need->derives_key;
     return out;
   }
   if (auto* s = std::get_if<sasl_success>(&step)) {

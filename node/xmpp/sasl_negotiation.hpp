@@ -32,6 +32,11 @@ struct sasl_outcome {
   std::optional<std::string> lookup_address;
   /// Which secrets to look up.
   account::scram_hash lookup_hash = account::scram_hash::sha256;
+  /// provide_credentials() will derive a key from the password (PLAIN):
+  /// the caller should not run it where it blocks others. With an empty
+  /// `lookup_address` there is nothing to look up (no such account can
+  /// exist); the answer is nullopt, and costs the same.
+  bool lookup_derives_key = false;
   /// Authentication succeeded: the stream restarts (RFC 6120 §6.4.6).
   bool succeeded = false;
   /// On success: the mechanism, with the channel binding type after a

@@ -336,7 +336,7 @@ sasl_step_result sasl_server::ask_for(std::string username) {
   phase_ = phase::need_credentials;
   if (lookup_)
     return provide_credentials(lookup_(username_, hash_));
-  return sasl_need_credentials{username_, hash_};
+  return sasl_need_credentials{username_, hash_, kind_ == kind::plain};
 }
 
 // RFC 4616 §2: message = [authzid] NUL authcid NUL passwd

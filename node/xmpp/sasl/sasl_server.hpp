@@ -92,6 +92,9 @@ struct sasl_need_credentials {
   std::string username;
   /// Which SCRAM secrets to look up.
   account::scram_hash hash = account::scram_hash::sha256;
+  /// Checking the answer derives a key from the password (PBKDF2, PLAIN):
+  /// milliseconds of CPU, for a known user or not.
+  bool derives_key = false;
 };
 
 /// What the caller does next after a step.
