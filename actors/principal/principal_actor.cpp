@@ -41,8 +41,11 @@ struct principal_state {
   bool fresh = false; // the activation's load, not yet relied on by a request
   account_kind kind = account_kind::USER;
   std::map<std::string, session_ref> sessions; // resource -> session
-  // Hosts of the sessions, watched once each: a host that dies (its node or
-  // I/O thread gone) ends every session it held.
+  // Remote hosts of the sessions (another node's I/O threads), watched once
+  // each: a host that dies ends every session it held. A host of this node
+  // ends its sessions itself, one (close_atom) each, before it stops; it is
+  // not watched, since every user/device actor watching one host would make
+  // each unwatch walk a list as long as the host's sessions.
   std::unordered_map<caf::actor_addr, std::size_t> hosts;
   std::unordered_set<std::string> peers;
   // The newest presence known of each bound peer: sessions get each peer
@@ -110,11 +113,15 @@ void to_sessions(principal_actor* self, const Ts&... xs) {
 }
 
 void watch_host(principal_actor* self, const caf::actor& host) {
+  if (host.node() == self->node())
+    return;
   if (self->state.hosts[host.address()]++ == 0)
     self->monitor(host);
 }
 
 void unwatch_host(principal_actor* self, const caf::actor& host) {
+  if (host.node() == self->node())
+    return;
   auto& hosts = self->state.hosts;
   auto i = hosts.find(host.address());
   if (i != hosts.end() && --i->second == 0) {

@@ -26,6 +26,9 @@
 
 namespace irsp::test {
 
+/// Tells a test session's host which session it opened (see session_of).
+using opened_atom = caf::atom_constant<caf::atom("opened")>;
+
 using namespace std::chrono_literals;
 using namespace irsp::message;
 
@@ -139,7 +142,9 @@ struct message_fixture {
 
   /// The session that `session` plays: a host actor that hands what it
   /// gets for the session to `session` without the session id (so tests
-  /// receive `delivery`, `presence_event`, ... as they are), and dies with it.
+  /// receive `delivery`, `presence_event`, ... as they are), and, like a
+  /// connection's host, ends the sessions opened through it (close_atom to
+  /// their user/device actors) when `session` terminates.
   session_ref session_of(caf::scoped_actor& session) {
     std::lock_guard<std::mutex> guard{hosts_mutex};
     auto& host = hosts[session->address()];
@@ -153,11 +158,17 @@ struct message_fixture {
               caf::anon_send(target, msg.drop(1));
             return caf::message{};
           });
-        // The session ends when the scoped actor does, as a connection's
-        // sessions end with their host.
+        auto opened = std::make_shared<std::vector<std::pair<caf::actor, std::string>>>();
         self->monitor(target);
-        self->set_down_handler([self](caf::down_msg&) { self->quit(); });
-        return {[](caf::unit_t) {}};
+        self->set_down_handler([self, opened](caf::down_msg&) {
+          for (auto& [principal, resource] : *opened)
+            self->send(principal, close_atom::value, resource,
+                       session_ref{caf::actor_cast<caf::actor>(self), 1});
+          self->quit();
+        });
+        return {[opened](opened_atom, const caf::actor& principal, const std::string& resource) {
+          opened->emplace_back(principal, resource);
+        }};
       });
     }
     return {host, 1};
@@ -166,8 +177,11 @@ struct message_fixture {
   /// Opens a session of `address` for `session`; returns the reply.
   session_opened open(caf::scoped_actor& session, const std::string& address,
                       const std::string& resource = "r1") {
-    return ask<session_opened>(session, router, open_atom::value, address, resource,
-                               session_of(session));
+    auto ref = session_of(session);
+    auto out = ask<session_opened>(session, router, open_atom::value, address, resource, ref);
+    if (out.principal)
+      caf::anon_send(ref.host, opened_atom::value, out.principal, resource);
+    return out;
   }
 
   /// Ends the session of `resource` that `session` opened, as a connection
