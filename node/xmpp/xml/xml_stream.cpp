@@ -346,6 +346,21 @@ feed_result xml_stream::result() const noexcept {
 feed_result xml_stream::feed(const char* data, std::size_t len) {
   if (failed_)
     return result();
+  // The check below needs the first two bytes together. A first byte that
+  // arrives alone waits for the second: expat could otherwise reject it (0x01,
+  // say) before the NUL after it is seen, and the error would depend on how
+  // the bytes happened to be split.
+  if (fed_ == 0 && !holding_ && len == 1) {
+    held_ = data[0];
+    holding_ = true;
+    return result();
+  }
+  if (holding_) {
+    holding_ = false;
+    std::string joined(1, held_);
+    joined.append(data, len);
+    return feed(joined.data(), joined.size());
+  }
   // Expat, told the input is UTF-8, would call UTF-16 or UCS-4 merely
   // malformed; their first two bytes give them away (a BOM, or a NUL
   // beside '<'), and neither byte can start well-formed UTF-8 XML.
@@ -402,6 +417,7 @@ void xml_stream::restart() {
   XML_ParserReset(as_parser(parser_), "UTF-8");
   configure();
   fed_ = 0;
+  holding_ = false;
   stanza_start_ = 0;
   idle_mark_ = 0;
   depth_ = 0;

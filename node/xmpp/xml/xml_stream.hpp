@@ -184,6 +184,9 @@ private:
   void* parser_ = nullptr; // XML_Parser, kept opaque so users need no expat.h
   // Offsets are bytes since the stream (re)started, as expat counts them.
   std::uint64_t fed_ = 0;
+  // The stream's first byte while it waits for the second (see feed()).
+  char held_ = 0;
+  bool holding_ = false;
   std::uint64_t stanza_start_ = 0;
   // End of the last thing fully handled at stream level; bytes beyond it are
   // a stanza (or header) still arriving and count against max_stanza_bytes.

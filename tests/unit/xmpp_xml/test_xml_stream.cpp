@@ -310,6 +310,9 @@ TEST_CASE("stream errors name the RFC 6120 condition", "[xml_stream][errors]") {
     {"UTF-16LE with BOM", std::string{"\xFF\xFE<\0s\0", 6}, "unsupported-encoding", {}},
     {"UTF-16BE with BOM", std::string{"\xFE\xFF\0<\0s", 6}, "unsupported-encoding", {}},
     {"UTF-16LE without BOM", std::string{"<\0?\0x\0", 6}, "unsupported-encoding", {}},
+    // Found by fuzz_xml_stream: split after the first byte, expat rejected
+    // the 0x01 before the NUL was seen, and said not-well-formed instead.
+    {"a NUL after a byte expat rejects", std::string{"\x01\0<\0", 4}, "unsupported-encoding", {}},
     {"text between stanzas", h + "<presence/>hello<presence/>", "bad-format", {}},
     {"too deep", h + "<message><a><b><c><d/></c></b></a></message>", "policy-violation", small},
     {"too many attributes", h + "<message a='1' b='2' c='3' d='4' e='5' f='6' g='7'/>",
