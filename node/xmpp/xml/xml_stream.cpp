@@ -225,11 +225,25 @@ struct xml_stream::callbacks {
         s.fail("bad-format", "character data between stanzas");
         return;
       }
-      s.idle_mark_ = end;
+      // Whitespace inside a CDATA section is not idle until the section
+      // ends: a new parser would read the rest of it as markup.
+      if (!s.in_cdata_)
+        s.idle_mark_ = end;
       return;
     }
     if (s.depth_ >= 2 && s.check_size(end))
       s.open_.back()->add_text(std::string_view{text, static_cast<std::size_t>(len)});
+  }
+
+  static void on_cdata_start(void* user) {
+    self(user).in_cdata_ = true;
+  }
+
+  static void on_cdata_end(void* user) {
+    auto& s = self(user);
+    s.in_cdata_ = false;
+    if (!s.failed_ && s.depth_ == 1)
+      s.idle_mark_ = event_end(s);
   }
 
   static void on_xml_decl(void* user, const XML_Char*, const XML_Char* encoding, int) {
@@ -290,6 +304,7 @@ void xml_stream::configure() {
   XML_SetStartNamespaceDeclHandler(p, &callbacks::on_ns_decl);
   XML_SetElementHandler(p, &callbacks::on_start, &callbacks::on_end);
   XML_SetCharacterDataHandler(p, &callbacks::on_text);
+  XML_SetCdataSectionHandler(p, &callbacks::on_cdata_start, &callbacks::on_cdata_end);
   XML_SetXmlDeclHandler(p, &callbacks::on_xml_decl);
   XML_SetStartDoctypeDeclHandler(p, &callbacks::on_doctype);
   XML_SetEntityDeclHandler(p, &callbacks::on_entity_decl);
@@ -418,6 +433,7 @@ void xml_stream::restart() {
   configure();
   fed_ = 0;
   holding_ = false;
+  in_cdata_ = false;
   stanza_start_ = 0;
   idle_mark_ = 0;
   depth_ = 0;

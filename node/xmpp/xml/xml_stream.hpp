@@ -194,6 +194,7 @@ private:
   std::size_t depth_ = 0; // 0 outside the stream, 1 at stream level
   std::size_t elements_ = 0;
   std::size_t ns_decls_ = 0;       // declarations seen for the next start tag
+  bool in_cdata_ = false;          // inside <![CDATA[ .. ]]>
   std::string default_ns_;         // declared on the stream element
   element stanza_;                 // the depth-1 element being built
   std::vector<element*> open_;     // path from stanza_ to the innermost open element

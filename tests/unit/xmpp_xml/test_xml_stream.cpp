@@ -420,6 +420,20 @@ TEST_CASE("a billion-laughs document fails fast without expanding", "[xml_stream
   require_split_invariant(doc, events);
 }
 
+TEST_CASE("a CDATA section between stanzas is not idle until it ends", "[xml_stream]") {
+  // Found by fuzz_xml_stream: expat hands over a CDATA section's whitespace
+  // before the section ends, and between_stanzas() said yes inside it, so
+  // c2s_stream could drop the parser there and read the rest of the section
+  // (here "</stream:stream>") as markup on a fresh one.
+  xml_stream s;
+  s.feed(client_header);
+  s.feed("<presence/><![CDATA[  \n");
+  CHECK_FALSE(s.between_stanzas());
+  s.feed("  ]]>");
+  CHECK(s.between_stanzas());
+  CHECK(s.error() == nullptr);
+}
+
 TEST_CASE("a dead stream stays dead", "[xml_stream][errors]") {
   xml_stream s;
   auto r = s.feed(std::string{client_header} + "<message><!-- x --></message>");
