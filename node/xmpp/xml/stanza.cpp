@@ -83,7 +83,8 @@ void write(std::string& out, const element& e, std::string_view default_ns) {
       append_attr(out, name, value);
       continue;
     }
-    const auto close = name.find('}');
+    // The URI may hold '}', a local name never does.
+    const auto close = name.rfind('}');
     const auto uri = std::string_view{name}.substr(1, close - 1);
     auto it = std::find(prefixed_uris.begin(), prefixed_uris.end(), uri);
     const auto index = static_cast<std::size_t>(it - prefixed_uris.begin());

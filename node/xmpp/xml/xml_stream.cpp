@@ -225,11 +225,25 @@ struct xml_stream::callbacks {
         s.fail("bad-format", "character data between stanzas");
         return;
       }
-      s.idle_mark_ = end;
+      // Whitespace inside a CDATA section is not idle until the section
+      // ends: a new parser would read the rest of it as markup.
+      if (!s.in_cdata_)
+        s.idle_mark_ = end;
       return;
     }
     if (s.depth_ >= 2 && s.check_size(end))
       s.open_.back()->add_text(std::string_view{text, static_cast<std::size_t>(len)});
+  }
+
+  static void on_cdata_start(void* user) {
+    self(user).in_cdata_ = true;
+  }
+
+  static void on_cdata_end(void* user) {
+    auto& s = self(user);
+    s.in_cdata_ = false;
+    if (!s.failed_ && s.depth_ == 1)
+      s.idle_mark_ = event_end(s);
   }
 
   static void on_xml_decl(void* user, const XML_Char*, const XML_Char* encoding, int) {
@@ -290,6 +304,7 @@ void xml_stream::configure() {
   XML_SetStartNamespaceDeclHandler(p, &callbacks::on_ns_decl);
   XML_SetElementHandler(p, &callbacks::on_start, &callbacks::on_end);
   XML_SetCharacterDataHandler(p, &callbacks::on_text);
+  XML_SetCdataSectionHandler(p, &callbacks::on_cdata_start, &callbacks::on_cdata_end);
   XML_SetXmlDeclHandler(p, &callbacks::on_xml_decl);
   XML_SetStartDoctypeDeclHandler(p, &callbacks::on_doctype);
   XML_SetEntityDeclHandler(p, &callbacks::on_entity_decl);
@@ -346,6 +361,21 @@ feed_result xml_stream::result() const noexcept {
 feed_result xml_stream::feed(const char* data, std::size_t len) {
   if (failed_)
     return result();
+  // The check below needs the first two bytes together. A first byte that
+  // arrives alone waits for the second: expat could otherwise reject it (0x01,
+  // say) before the NUL after it is seen, and the error would depend on how
+  // the bytes happened to be split.
+  if (fed_ == 0 && !holding_ && len == 1) {
+    held_ = data[0];
+    holding_ = true;
+    return result();
+  }
+  if (holding_) {
+    holding_ = false;
+    std::string joined(1, held_);
+    joined.append(data, len);
+    return feed(joined.data(), joined.size());
+  }
   // Expat, told the input is UTF-8, would call UTF-16 or UCS-4 merely
   // malformed; their first two bytes give them away (a BOM, or a NUL
   // beside '<'), and neither byte can start well-formed UTF-8 XML.
@@ -402,6 +432,8 @@ void xml_stream::restart() {
   XML_ParserReset(as_parser(parser_), "UTF-8");
   configure();
   fed_ = 0;
+  holding_ = false;
+  in_cdata_ = false;
   stanza_start_ = 0;
   idle_mark_ = 0;
   depth_ = 0;

@@ -184,6 +184,9 @@ private:
   void* parser_ = nullptr; // XML_Parser, kept opaque so users need no expat.h
   // Offsets are bytes since the stream (re)started, as expat counts them.
   std::uint64_t fed_ = 0;
+  // The stream's first byte while it waits for the second (see feed()).
+  char held_ = 0;
+  bool holding_ = false;
   std::uint64_t stanza_start_ = 0;
   // End of the last thing fully handled at stream level; bytes beyond it are
   // a stanza (or header) still arriving and count against max_stanza_bytes.
@@ -191,6 +194,7 @@ private:
   std::size_t depth_ = 0; // 0 outside the stream, 1 at stream level
   std::size_t elements_ = 0;
   std::size_t ns_decls_ = 0;       // declarations seen for the next start tag
+  bool in_cdata_ = false;          // inside <![CDATA[ .. ]]>
   std::string default_ns_;         // declared on the stream element
   element stanza_;                 // the depth-1 element being built
   std::vector<element*> open_;     // path from stanza_ to the innermost open element

@@ -310,6 +310,9 @@ TEST_CASE("stream errors name the RFC 6120 condition", "[xml_stream][errors]") {
     {"UTF-16LE with BOM", std::string{"\xFF\xFE<\0s\0", 6}, "unsupported-encoding", {}},
     {"UTF-16BE with BOM", std::string{"\xFE\xFF\0<\0s", 6}, "unsupported-encoding", {}},
     {"UTF-16LE without BOM", std::string{"<\0?\0x\0", 6}, "unsupported-encoding", {}},
+    // Found by fuzz_xml_stream: split after the first byte, expat rejected
+    // the 0x01 before the NUL was seen, and said not-well-formed instead.
+    {"a NUL after a byte expat rejects", std::string{"\x01\0<\0", 4}, "unsupported-encoding", {}},
     {"text between stanzas", h + "<presence/>hello<presence/>", "bad-format", {}},
     {"too deep", h + "<message><a><b><c><d/></c></b></a></message>", "policy-violation", small},
     {"too many attributes", h + "<message a='1' b='2' c='3' d='4' e='5' f='6' g='7'/>",
@@ -415,6 +418,20 @@ TEST_CASE("a billion-laughs document fails fast without expanding", "[xml_stream
   CHECK(last_error(events) == "restricted-xml");
   CHECK(elapsed < std::chrono::milliseconds(100));
   require_split_invariant(doc, events);
+}
+
+TEST_CASE("a CDATA section between stanzas is not idle until it ends", "[xml_stream]") {
+  // Found by fuzz_xml_stream: expat hands over a CDATA section's whitespace
+  // before the section ends, and between_stanzas() said yes inside it, so
+  // c2s_stream could drop the parser there and read the rest of the section
+  // (here "</stream:stream>") as markup on a fresh one.
+  xml_stream s;
+  s.feed(client_header);
+  s.feed("<presence/><![CDATA[  \n");
+  CHECK_FALSE(s.between_stanzas());
+  s.feed("  ]]>");
+  CHECK(s.between_stanzas());
+  CHECK(s.error() == nullptr);
 }
 
 TEST_CASE("a dead stream stays dead", "[xml_stream][errors]") {
