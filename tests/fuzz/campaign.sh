@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 budget=${1:-1200}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(xml_stream sasl_server stanza_mapping)
+((${#targets[@]})) || targets=(xml_stream sasl_server stanza_mapping tls_record_layer)
 build=build-fuzz
 out=$build/campaign
 nice_level=${IRSP_FUZZ_NICE:-10}

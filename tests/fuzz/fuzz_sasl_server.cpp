@@ -172,7 +172,10 @@ std::optional<server_first> parse_server_first(std::string_view m) {
   if (!salt)
     return std::nullopt;
   out.salt = std::move(*salt);
-  for (char c : m.substr(i_at + 3)) {
+  // RFC 5802 §7: extensions may follow i= (XEP-0474's h= does).
+  auto digits = m.substr(i_at + 3);
+  digits = digits.substr(0, digits.find(','));
+  for (char c : digits) {
     if (c < '0' || c > '9' || out.iterations > 100000)
       return std::nullopt;
     out.iterations = out.iterations * 10 + static_cast<std::uint32_t>(c - '0');
@@ -218,7 +221,7 @@ void run_client(attempt& a, scram_hash hash, const std::vector<std::string_view>
   if (challenge == nullptr || challenge->data.empty())
     return;
   auto sf = parse_server_first(challenge->data);
-  check(sf.has_value(), "server-first-message is r=..,s=..,i=..");
+  check(sf.has_value(), "server-first-message is r=..,s=..,i=..[,ext]");
   const auto comma1 = first.find(',');
   const auto comma2 = first.find(',', comma1 + 1);
   const auto gs2_header = first.substr(0, comma2 + 1);

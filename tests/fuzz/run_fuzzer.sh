@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs one libFuzzer target on its seed corpus (corpus/NAME/) with its
-# dictionary (NAME.dict): CTest's short run and campaign.sh's long one.
+# dictionary (NAME.dict, if there is one): CTest's short run and campaign.sh's long one.
 #   run_fuzzer.sh [--fresh] FUZZER WORK_DIR [libFuzzer options...]
 # New inputs go to WORK_DIR/corpus, crash inputs to WORK_DIR/; the seed corpus
 # in the tree is only read. --fresh empties WORK_DIR first, so that a run with
@@ -21,5 +21,7 @@ if $fresh; then
   rm -rf "$work"
 fi
 mkdir -p "$work/corpus"
-exec "$fuzzer" -dict="$here/$name.dict" -artifact_prefix="$work/" "$@" \
+dict=
+[ -f "$here/$name.dict" ] && dict="-dict=$here/$name.dict"
+exec "$fuzzer" $dict -artifact_prefix="$work/" "$@" \
   "$work/corpus" "$here/corpus/$name"
