@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long fuzz campaign (README.md here): builds the fuzz targets with clang-14
 # in build-fuzz/, runs every target at once, each until it has used CPU_SECONDS
-# of CPU time (default 1200: one CPU-hour for the three), and prints one
+# of CPU time (default 900: one CPU-hour for the four), and prints one
 # summary line per target. Corpora grow in build-fuzz/campaign/TARGET/corpus
 # and carry over to the next campaign; crash inputs land in
 # build-fuzz/campaign/TARGET/. Exits non-zero if any target crashed.
@@ -11,7 +11,7 @@
 # CPU_SECONDS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-budget=${1:-1200}
+budget=${1:-900}
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(xml_stream sasl_server stanza_mapping tls_record_layer)
