@@ -44,8 +44,8 @@ struct c2s_config {
   std::size_t max_output = 1024 * 1024;
   /// Time from connect to a bound session before `connection-timeout`.
   std::chrono::milliseconds bind_timeout{60000};
-  /// Time an actor request on the login path may take before the client
-  /// gets an error.
+  /// XEP-0198: how long a session handed over waits for its successor to
+  /// take it (and a successor for its predecessor to finish).
   std::chrono::milliseconds request_timeout{30000};
   /// Most bytes taken from one socket per wake-up, so that one busy client
   /// cannot starve the others on its I/O thread.

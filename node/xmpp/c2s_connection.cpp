@@ -550,6 +550,10 @@ void c2s_connection::compact_tls() {
     tls_->take_ciphertext(out_);
 }
 
+// The requests of a login wait without a CAF timeout: CAF 0.17 keeps a
+// request's timeout in its clock until it expires even when the answer came
+// long before, so 10,000 logins left 20,000 timers firing 30 s later. An
+// answer that never comes is caught by the connection's bind timer.
 void c2s_connection::lookup(const c2s_lookup& l) {
   const auto& cfg = host_.config();
   auto* host = &host_;
@@ -560,7 +564,7 @@ void c2s_connection::lookup(const c2s_lookup& l) {
     return credentials(std::nullopt, derives_key);
   }
   host_.self()
-    ->request(cfg.accounts, cfg.request_timeout, scram_atom::value, l.address,
+    ->request(cfg.accounts, caf::infinite, scram_atom::value, l.address,
               l.hash == account::scram_hash::sha256)
     .then(
       [host, id, derives_key](account::scram_secret& secret) {
@@ -590,7 +594,7 @@ void c2s_connection::open_session(const c2s_open& o) {
   auto* host = &host_;
   auto id = id_;
   host_.self()
-    ->request(cfg.router, cfg.request_timeout, open_atom::value, o.address, o.resource, ref())
+    ->request(cfg.router, caf::infinite, open_atom::value, o.address, o.resource, ref())
     .then(
       [host, id, resource = o.resource](message::session_opened& opened) {
         if (!host->find(id))
@@ -757,7 +761,7 @@ void c2s_connection::reopen(const std::string& resource) {
   // Opening the same resource makes the user/device actor replace the
   // predecessor with us, without an offline/online flap.
   host_.self()
-    ->request(cfg.router, cfg.request_timeout, open_atom::value, stream_->address(), resource,
+    ->request(cfg.router, caf::infinite, open_atom::value, stream_->address(), resource,
               ref())
     .then(
       [host, id, resource](message::session_opened& opened) {
@@ -789,7 +793,7 @@ void c2s_connection::resume(const std::string& previd, std::uint32_t h) {
   auto* host = &host_;
   auto id = id_;
   host_.self()
-    ->request(holder.host, cfg.request_timeout, sm_takeover_atom::value, holder.id,
+    ->request(holder.host, caf::infinite, sm_takeover_atom::value, holder.id,
               stream_->address(), h, ref())
     .then(
       [host, id, previd, holder](sm_state& state) {

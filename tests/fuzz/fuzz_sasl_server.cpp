@@ -245,11 +245,14 @@ void run_client(attempt& a, scram_hash hash, const std::vector<std::string_view>
   auto proof = account::scram_hmac(hash, stored_key, auth_message);
   for (std::size_t i = 0; i < proof.size(); ++i)
     proof[i] = static_cast<char>(proof[i] ^ keys.client_key[i]);
-  // HMAC pads its key with zeros, so trailing NULs do not change the password
-  // a SCRAM client proves (found by the campaign: "pencil\0" succeeds).
+  // HMAC pads a key of up to one block (64 bytes for SHA-1 and SHA-256) with
+  // zeros, so trailing NULs within it do not change the password a SCRAM
+  // client proves (found by the campaign: "pencil\0" succeeds); a longer key
+  // is hashed first, and then they do ("pencil" + 64 NULs fails).
   auto proved = prepared(password);
-  while (!proved.empty() && proved.back() == '\0')
-    proved.pop_back();
+  if (proved.size() <= 64)
+    while (!proved.empty() && proved.back() == '\0')
+      proved.pop_back();
   const bool right_password = proved == good_password;
   const bool known = a.accounts.answered_known;
 
