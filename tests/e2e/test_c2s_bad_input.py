@@ -3,7 +3,6 @@ gets its precise stream error (RFC 6120 §4.9.3) or is dropped, the node logs
 one line for it, and a well-behaved client on the same node carries on."""
 
 import asyncio
-import os
 import socket
 import unittest
 
@@ -12,6 +11,9 @@ import xmpp_support as xs
 from xmpp_support import IRSP, STREAMS, q
 
 PASSWORD = "password1"
+# Bytes that are no XML in any encoding: UTF-8 continuation bytes with
+# nothing to continue, the same on every run.
+GARBAGE = bytes(range(0x80, 0xC0))
 
 
 class BadInput(OneNodeTestCase):
@@ -75,9 +77,18 @@ class BadInput(OneNodeTestCase):
         await self.assert_stream_error(s, "not-well-formed")
 
     async def test_garbage_bytes_are_not_well_formed(self):
+        # Fixed bytes: random ones starting with 0x00, 0xFE or 0xFF, or with
+        # 0x00 second (1 run in 64), are UTF-16 or UCS-4 to the server,
+        # rightly unsupported-encoding (the next test).
         s = await self.raw(header=False)
-        s.send(os.urandom(64).replace(b"<", b"."))
+        s.send(GARBAGE)
         await self.assert_stream_error(s, "not-well-formed")
+
+    async def test_a_utf16_stream_is_unsupported_encoding(self):
+        s = await self.raw(header=False)
+        s.send(("\ufeff<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                "xmlns:stream='%s' to='localhost' version='1.0'>" % STREAMS).encode("utf-16-le"))
+        await self.assert_stream_error(s, "unsupported-encoding")
 
     async def test_an_unknown_namespace_is_unsupported_stanza_type(self):
         s = await self.raw()
@@ -140,7 +151,7 @@ class BadInput(OneNodeTestCase):
     async def test_tls_garbage_is_dropped(self):
         raw = socket.create_connection(("127.0.0.1", self.node.c2s_tls_port))
         try:
-            raw.sendall(b"\x16\x03\x01\x00\x05hello" + os.urandom(200))
+            raw.sendall(b"\x16\x03\x01\x00\x05hello" + GARBAGE * 3)
             raw.settimeout(xs.WAIT)
             while raw.recv(4096):
                 pass  # a TLS alert, then the close
