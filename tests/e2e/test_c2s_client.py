@@ -277,6 +277,17 @@ class ClientScenarios(OneNodeTestCase):
         self.assertEqual(push["from"], "echo@apps.localhost")
         self.assertEqual(payload, "ping 42")
 
+    async def test_a_client_that_pipelines_uploads_gets_every_answer(self):
+        # Past 16 requests in flight the server stops reading the stream until
+        # answers come back; reading must then resume (a halt and a resume in
+        # one turn of CAF 0.17's multiplexer once left the stream unread).
+        # On the old code about one run in three stalled here.
+        client, _ = await self.register("pipeliner")
+        replies = await asyncio.gather(*(
+            client.irsp_iq("<upload xmlns='%s'>%d</upload>" % (IRSP, i), to="echo@apps.localhost")
+            for i in range(1000)))
+        self.assertEqual([xs.status_of(r) for r in replies], ["accepted"] * 1000)
+
     async def test_upload_to_a_missing_application_is_item_not_found(self):
         client, _ = await self.register("lost")
         reply = await client.irsp_iq("<upload xmlns='%s'>x</upload>" % IRSP,
