@@ -62,7 +62,16 @@ struct modify_args {
   std::string address;
   std::vector<std::string> sets;
   std::uint64_t expected_version = 0;
+  bool password_stdin = false;
 };
+
+// The first line of stdin, without its newline: a password given this way
+// stays out of argv, which every user of the machine can read (ps, /proc).
+std::string read_password_line() {
+  std::string line;
+  std::getline(std::cin, line);
+  return line;
+}
 
 } // namespace
 
@@ -85,7 +94,7 @@ void add_account_commands(CLI::App& account, const store_location& where, int& e
   r->add_option("--serial", reg->request.device.serial, "device serial number");
   r->callback([reg, &where, &exit_code] {
     if (reg->password_stdin)
-      std::getline(std::cin, reg->request.password);
+      reg->request.password = read_password_line();
     parse_kind(reg->kind, reg->request.kind);
     auto store = open_store(where, exit_code);
     if (!store)
@@ -134,10 +143,15 @@ void add_account_commands(CLI::App& account, const store_location& where, int& e
   auto* m = account.add_subcommand("modify", "change fields: name, model, manufacturer, "
                                              "serial, password");
   m->add_option("address", mod->address, "name@domain")->required();
-  m->add_option("--set", mod->sets, "key=value, repeatable")->required();
+  m->add_option("--set", mod->sets,
+                "key=value, repeatable (for the password, prefer --password-stdin)");
+  m->add_flag("--password-stdin", mod->password_stdin,
+              "read the new password from the first line of stdin (keeps it out of ps)");
   m->add_option("--expect-version", mod->expected_version,
                 "fail with version-conflict unless the account is at this version");
   m->callback([mod, &where, &exit_code] {
+    if (mod->sets.empty() && !mod->password_stdin)
+      throw CLI::RequiredError("--set or --password-stdin");
     modify_request req;
     req.address = mod->address;
     req.expected_version = mod->expected_version;
@@ -148,8 +162,18 @@ void add_account_commands(CLI::App& account, const store_location& where, int& e
         exit_code = 2;
         return;
       }
-      req.changes.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+      auto key = kv.substr(0, eq);
+      if (key == "password") {
+        if (mod->password_stdin)
+          throw CLI::ValidationError("--password-stdin",
+                                     "the password is given by --set password= already");
+        std::cerr << "irsp-node: warning: --set password=... shows the password to every "
+                     "user of this machine (ps, /proc); use --password-stdin\n";
+      }
+      req.changes.emplace_back(std::move(key), kv.substr(eq + 1));
     }
+    if (mod->password_stdin)
+      req.changes.emplace_back("password", read_password_line());
     auto store = open_store(where, exit_code);
     if (!store)
       return;

@@ -93,20 +93,31 @@ enum UnbindStatus {
   storageFailure @2;
 }
 
-# User <-> device messages between bound accounts.
+# User <-> device messages between bound accounts, and from an account to
+# its own sessions. To an account (a bare JID) a message goes to every session
+# or to the offline queue; to one session (a full JID) to that session only
+# (RFC 6121 §8.5.2, §8.5.3).
 struct DirectMessage {
   from @0 :Text;
   to @1 :Text;
   payload @2 :Data;
+  resource @3 :Text;              # the one session it is for; empty: the account
+  ifAbsent @4 :AbsentResource;    # when no session has that resource
+}
+# RFC 6121 §8.5.3.2.1: what a message for a resource without a session does.
+enum AbsentResource {
+  toAccount @0;           # goes to the account as if sent to it (chat)
+  refuse @1;              # goes nowhere: noSuchResource (normal, groupchat, headline)
 }
 enum DirectStatus {
-  delivered @0;
+  delivered @0;           # handed to every live session, or to the one addressed
   queued @1;
   noSuchAccount @2;
   notAllowed @3;          # the two accounts are not bound
   payloadTooLarge @4;
   queueFull @5;
   storageFailure @6;
+  noSuchResource @7;      # for one session that is not there, and not to go to the account
 }
 
 # What the offline queue stores for an account (XEP-0160 style).

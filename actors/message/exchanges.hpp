@@ -17,6 +17,7 @@ using upload_status = schema::UploadStatus;
 using push_status = schema::PushStatus;
 using app_message_status = schema::AppMessageStatus;
 using direct_status = schema::DirectStatus;
+using absent_resource = schema::AbsentResource;
 using bind_status = schema::BindStatus;
 using unbind_status = schema::UnbindStatus;
 using delivery_kind = schema::DeliveryKind;
@@ -60,14 +61,20 @@ struct app_message_response {
   std::string reply;
 };
 
-/// A user<->device message between bound accounts.
+/// A user<->device message between bound accounts, or to one's own sessions.
 struct direct_request {
   std::string from;
-  std::string to;
+  std::string to; ///< the addressee's account (bare address)
   std::string payload;
+  /// RFC 6121 §8.5.3: the one session it is for (the resource of a full
+  /// JID); empty: the account, every session or the offline queue (§8.5.2).
+  std::string resource;
+  /// What happens when no session has `resource` (§8.5.3.2.1).
+  absent_resource if_absent = absent_resource::TO_ACCOUNT;
 };
 
-/// Outcome of a user<->device message.
+/// Outcome of a user<->device message; `sessions` counts the sessions it
+/// was handed to.
 struct direct_response {
   direct_status status = direct_status::STORAGE_FAILURE;
   std::uint32_t sessions = 0;
@@ -168,7 +175,7 @@ typename Inspector::result_type inspect(Inspector& f, app_message_response& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, direct_request& x) {
-  return f(x.from, x.to, x.payload);
+  return f(x.from, x.to, x.payload, x.resource, x.if_absent);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, direct_response& x) {

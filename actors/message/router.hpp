@@ -27,7 +27,8 @@ struct router_config {
 /// - upload_request -> upload_response               (§8.3.1, to the application)
 /// - push_request -> push_response                   (§8.3.3, to the user/device actor)
 /// - app_message_request -> app_message_response     (§8.4)
-/// - direct_request -> direct_response  (already authorised by the sender's actor)
+/// - direct_request -> direct_response  (already authorised by the sender's
+///   actor; to the addressee's actor, which picks the session by resource)
 /// - presence_event: to subscribed applications (devices only, §8.3.2) and
 ///   to the bound peers that are active
 /// - (probe_atom, requester, std::vector<std::string> peers): asks the active

@@ -175,6 +175,25 @@ caf::result<Response> deliver_or_queue(principal_actor* self, delivery d) {
   return rp;
 }
 
+// RFC 6121 §8.5.3.1: a message for one session (a full JID) goes to that
+// session alone, so one session flooding another costs the account's other
+// sessions nothing. When no session has the resource, §8.5.3.2.1 decides by
+// message type: to the account as if to its bare JID (§8.5.2), or nowhere.
+caf::result<direct_response> deliver_direct(principal_actor* self, direct_request& r) {
+  auto& st = self->state;
+  delivery d{delivery_kind::DIRECT, std::move(r.from), std::move(r.payload), 0};
+  if (!r.resource.empty()) {
+    auto i = st.sessions.find(r.resource);
+    if (i != st.sessions.end()) {
+      to_session(self, i->second, std::move(d));
+      return direct_response{direct_status::DELIVERED, 1};
+    }
+    if (r.if_absent == absent_resource::REFUSE)
+      return direct_response{direct_status::NO_SUCH_RESOURCE, 0};
+  }
+  return deliver_or_queue<direct_response>(self, std::move(d));
+}
+
 // What was stored while the account was offline goes out first, before
 // anything that arrives later: `await` holds every other message meanwhile.
 void drain_offline(principal_actor* self) {
@@ -340,8 +359,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       ++self->state.routed;
       if (auto answered = reload_first<direct_response>(self, not_loaded<direct_response>(), r))
         return std::move(*answered);
-      return deliver_or_queue<direct_response>(
-        self, delivery{delivery_kind::DIRECT, std::move(r.from), std::move(r.payload), 0});
+      return deliver_direct(self, r);
     },
     [self](send_atom, direct_request& r) -> caf::result<direct_response> {
       auto& st = self->state;

@@ -28,7 +28,9 @@ struct principal_config {
 ///
 /// Routed to it by the router (counted for safe passivation):
 /// - (open_atom, address, resource, session_ref session) -> session_opened
-/// - push_request -> push_response; direct_request -> direct_response
+/// - push_request -> push_response, to every session (or the offline queue)
+/// - direct_request -> direct_response: to the session of its resource if it
+///   names one (RFC 6121 §8.5.3), else, or by its if_absent, like a push
 /// - presence_event (a bound peer's transition), forwarded to the sessions
 /// - (bound_atom | unbound_atom, peer), forwarded to the sessions
 /// - (probe_atom, requester): if online, answers the requester (a bound

@@ -148,6 +148,8 @@ std::optional<stanza_condition> error_condition(message::direct_status s) {
     case S::PAYLOAD_TOO_LARGE: return too_large;
     case S::QUEUE_FULL: return resource_constraint;
     case S::STORAGE_FAILURE: return internal_error;
+    // RFC 6121 §8.5.3.2.1: the error for a resource that is not there.
+    case S::NO_SUCH_RESOURCE: return service_unavailable;
   }
   return unknown_status;
 }
@@ -250,6 +252,7 @@ struct target {
   target_kind kind = target_kind::server;
   std::string address; // application name or prepared account address
   bool other_domain = false;
+  std::string resource; // of an account's full JID, as sent (RFC 7622 §3.4)
 };
 
 target classify(const element& stanza, const std::string& self, const std::string& domain) {
@@ -270,10 +273,18 @@ target classify(const element& stanza, const std::string& self, const std::strin
   if (j->domain.compare(0, 5, "apps.") == 0)
     return {target_kind::application, *local, j->domain != apps_domain(own)};
   auto address = *local + "@" + j->domain;
-  // RFC 6120 §10.3.3: the server answers IQs sent to the account's bare JID.
-  if (address == self)
+  // RFC 6120 §10.3.3: the server answers IQs sent to the account's bare JID;
+  // a full JID, the account's own included, is a session's (RFC 6121 §8.5.3).
+  if (address == self && j->resource.empty())
     return {target_kind::server, address, false};
-  return {target_kind::account, std::move(address), j->domain != own};
+  return {target_kind::account, std::move(address), j->domain != own, std::move(j->resource)};
+}
+
+// RFC 6121 §8.5.3.2.1: a chat for a session that is gone goes to the account;
+// normal (so a message without a type, §5.2.2), groupchat and headline do not.
+message::absent_resource if_absent(const element& message) {
+  return message.attr("type") == "chat" ? message::absent_resource::TO_ACCOUNT
+                                        : message::absent_resource::REFUSE;
 }
 
 // ---- IQ payloads --------------------------------------------------------------
@@ -484,8 +495,9 @@ client_iq parse_client_iq(const element& iq, const std::string& self_address,
     return message::upload_request{self_address, to.address, payload->text()};
   }
   if (to.kind == target_kind::account)
-    // IRSP relays no IQs between clients; RFC 6121 §8.5 lets the server
-    // answer for them, and service-unavailable reveals nothing.
+    // IRSP relays no IQs between clients, nor between an account's own
+    // sessions; RFC 6121 §8.5 lets the server answer for them, and
+    // service-unavailable reveals nothing.
     return make_parse_error(service_unavailable, {});
 
   if (registration) {
@@ -527,7 +539,8 @@ client_message parse_client_message(const element& message, const std::string& s
       if (to.address.find('@') == std::string::npos) // a bare domain: another server
         return make_parse_error(service_unavailable, {});
       // Other domains too: whether a peer is reachable is the router's call.
-      return message::direct_request{self_address, to.address, body->text()};
+      return message::direct_request{self_address, to.address, body->text(),
+                                     std::move(to.resource), if_absent(message)};
     default:
       // RFC 6121 §8.5.2: to the sender's own bare JID, for its own sessions.
       if (!to.address.empty() && to.address == self_address)

@@ -123,8 +123,11 @@ client_iq parse_client_iq(const element& iq, const std::string& self_address,
                           const std::string& domain);
 
 /// Translates a message a client sent: to `NAME@apps.DOMAIN` it is an upload
-/// whose outcome is reported only on failure; to any other account it is a
-/// user<->device message. Only the first `<body/>` is the payload.
+/// whose outcome is reported only on failure; to any other account, or to
+/// the sender's own, it is a user<->device message. Only the first `<body/>`
+/// is the payload. A full JID's resource is kept, as sent, for the session it
+/// names (RFC 6121 §8.5.3); the message type says what happens if that
+/// session is not there (chat: to the account; others: no-such-resource).
 client_message parse_client_message(const element& message, const std::string& self_address,
                                     const std::string& domain);
 

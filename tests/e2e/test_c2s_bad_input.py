@@ -3,7 +3,6 @@ gets its precise stream error (RFC 6120 §4.9.3) or is dropped, the node logs
 one line for it, and a well-behaved client on the same node carries on."""
 
 import asyncio
-import os
 import socket
 import unittest
 
@@ -12,6 +11,12 @@ import xmpp_support as xs
 from xmpp_support import IRSP, STREAMS, q
 
 PASSWORD = "password1"
+# Seconds within which a server answers a ping however loaded the machine:
+# longer means starved, not slow.
+PING_BOUND = 10
+# Bytes that are no XML in any encoding: UTF-8 continuation bytes with
+# nothing to continue, the same on every run.
+GARBAGE = bytes(range(0x80, 0xC0))
 
 
 class BadInput(OneNodeTestCase):
@@ -34,6 +39,7 @@ class BadInput(OneNodeTestCase):
     async def asyncSetUp(self):
         self.bystander = await self.account("bystander")
         self.streams = []
+        self.clients = []
 
     async def asyncTearDown(self):
         # Whatever the offender did, this session still works.
@@ -43,6 +49,8 @@ class BadInput(OneNodeTestCase):
         _, payload = await self.bystander.next_push()
         self.assertEqual(payload, "still here")
         await self.bystander.close()
+        for c in self.clients:
+            await c.close()
         for s in self.streams:
             s.close()
 
@@ -75,9 +83,18 @@ class BadInput(OneNodeTestCase):
         await self.assert_stream_error(s, "not-well-formed")
 
     async def test_garbage_bytes_are_not_well_formed(self):
+        # Fixed bytes: random ones starting with 0x00, 0xFE or 0xFF, or with
+        # 0x00 second (1 run in 64), are UTF-16 or UCS-4 to the server,
+        # rightly unsupported-encoding (the next test).
         s = await self.raw(header=False)
-        s.send(os.urandom(64).replace(b"<", b"."))
+        s.send(GARBAGE)
         await self.assert_stream_error(s, "not-well-formed")
+
+    async def test_a_utf16_stream_is_unsupported_encoding(self):
+        s = await self.raw(header=False)
+        s.send(("\ufeff<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                "xmlns:stream='%s' to='localhost' version='1.0'>" % STREAMS).encode("utf-16-le"))
+        await self.assert_stream_error(s, "unsupported-encoding")
 
     async def test_an_unknown_namespace_is_unsupported_stanza_type(self):
         s = await self.raw()
@@ -140,7 +157,7 @@ class BadInput(OneNodeTestCase):
     async def test_tls_garbage_is_dropped(self):
         raw = socket.create_connection(("127.0.0.1", self.node.c2s_tls_port))
         try:
-            raw.sendall(b"\x16\x03\x01\x00\x05hello" + os.urandom(200))
+            raw.sendall(b"\x16\x03\x01\x00\x05hello" + GARBAGE * 3)
             raw.settimeout(xs.WAIT)
             while raw.recv(4096):
                 pass  # a TLS alert, then the close
@@ -194,6 +211,65 @@ class BadInput(OneNodeTestCase):
         line = await asyncio.to_thread(self.node.wait_for_log, prefix, 60)
         self.assertIsNotNone(line)
         self.assertIn("policy-violation: the client is not reading", line)
+
+    async def test_a_session_flooding_its_own_full_jid_costs_its_sibling_nothing(self):
+        # RFC 6121 §8.5.3.1: a message to a full JID is for that resource
+        # alone. A session that sends itself all it can and never reads is
+        # dropped by its own output bound; a sibling session of the same
+        # account (slixmpp, default settings) gets none of it and its
+        # XEP-0199 pings are answered all along.
+        sibling = await self.account("flooder")
+        self.clients.append(sibling)
+        sibling.register_plugin("xep_0199")
+        flooder = await self.raw(direct_tls=True, header=False)
+        flooder.send_header()
+        own_jid = await flooder.plain_login("flooder", PASSWORD)
+        # Type normal (none given): once the flooder is gone, what it still
+        # had in flight is refused. A chat would go to the account instead
+        # (RFC 6121 §8.5.3.2.1), so the sibling would get those few.
+        message = "<message to='%s'><body>%s</body></message>" % (own_jid, "z" * 60000)
+
+        async def flood():
+            try:
+                while True:
+                    flooder.send(message)
+                    await flooder.writer.drain()
+                    # drain() need not yield: without this the loss of the
+                    # connection might never be seen, and nothing else run.
+                    await asyncio.sleep(0)
+            except (ConnectionError, OSError):
+                pass  # the node hung up on the flooder: what this test waits for
+
+        flooding = asyncio.create_task(flood())
+        try:
+            # Until the node drops the flooder (within a bound that only
+            # detects a hang), the sibling pings the server; each answer
+            # must come within a bound that only detects starvation.
+            pings = 0
+            deadline = asyncio.get_running_loop().time() + 120
+            while not flooding.done():
+                self.assertLess(asyncio.get_running_loop().time(), deadline,
+                                "the flooder was never dropped")
+                try:
+                    await sibling["xep_0199"].ping(timeout=PING_BOUND)
+                except xs.IqTimeout:
+                    self.fail("a ping of the sibling went unanswered for %d s while its "
+                              "account's other session flooded itself" % PING_BOUND)
+                pings += 1
+            self.assertGreater(pings, 0)
+            await flooding  # ended by the hang-up, not by a surprise
+        finally:
+            flooding.cancel()
+        line = await asyncio.to_thread(
+            self.node.wait_for_log, "irsp-node: c2s 127.0.0.1:%d: " % flooder.local_port, 60)
+        self.assertIsNotNone(line)
+        self.assertIn("policy-violation: the client is not reading", line)
+        self.assertFalse(sibling.ended.done(), "the sibling session was disconnected")
+        # Everything the flooder sent was routed before it was dropped, so
+        # anything of it meant for the sibling would arrive before this note.
+        sibling.send_message(mto=sibling.boundjid, mbody="after the flood", mtype="chat")
+        got = await sibling.next_message()
+        self.assertEqual(got["body"], "after the flood")
 
 
 if __name__ == "__main__":

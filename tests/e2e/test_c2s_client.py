@@ -200,6 +200,43 @@ class ClientScenarios(OneNodeTestCase):
         self.assertEqual(got["from"].bare, "notes@localhost")
         self.assertEqual(got["body"], "remember the milk")
 
+    async def test_a_message_to_a_full_jid_reaches_that_session_only(self):
+        # RFC 6121 §8.5.3.1: the phone writes to the laptop; the tablet, and
+        # the phone itself, get nothing of it.
+        phone, _ = await self.register("trio")
+        laptop, outcome = await self.login("trio", resource="laptop")
+        self.assertEqual(outcome, "session")
+        tablet, outcome = await self.login("trio", resource="tablet")
+        self.assertEqual(outcome, "session")
+        phone.send_message(mto="trio@localhost/laptop", mbody="for the laptop", mtype="chat")
+        got = await laptop.next_message()
+        self.assertEqual(got["body"], "for the laptop")
+        self.assertEqual(str(got["to"]), "trio@localhost/laptop")
+        # What the phone sent first would reach a session before what it sends next.
+        phone.send_message(mto="trio@localhost/tablet", mbody="for the tablet", mtype="chat")
+        self.assertEqual((await tablet.next_message())["body"], "for the tablet")
+        phone.send_message(mto=phone.boundjid, mbody="for the phone", mtype="chat")
+        self.assertEqual((await phone.next_message())["body"], "for the phone")
+
+    async def test_a_message_to_a_session_that_is_not_there(self):
+        # RFC 6121 §8.5.3.2.1: a chat goes to the account instead; a normal
+        # message comes back service-unavailable, from the full JID.
+        user, _ = await self.register("seeker")
+        tv, code = await self.register("seeker-tv", device=DEVICE)
+        self.assertEqual(xs.status_of(await self.bind_device(user, "seeker-tv", code)), "ok")
+        user.send_message(mto=tv.boundjid, mbody="you there", mtype="normal")
+        self.assertEqual((await tv.next_message())["body"], "you there")
+        user.send_message(mto="seeker-tv@localhost/garage", mbody="anyone?", mtype="chat")
+        self.assertEqual((await tv.next_message())["body"], "anyone?")
+        user.send_message(mto="seeker-tv@localhost/garage", mbody="door?", mtype="normal")
+        error = await user.next_message()
+        self.assertEqual(error["type"], "error")
+        self.assertEqual(str(error["from"]), "seeker-tv@localhost/garage")
+        self.assertEqual(xs.error_condition(error), "service-unavailable")
+        self.assertEqual(xs.status_of(error), "no-such-resource")
+        user.send_message(mto="seeker-tv@localhost", mbody="after", mtype="chat")
+        self.assertEqual((await tv.next_message())["body"], "after")
+
     async def test_a_message_to_an_unbound_account_is_forbidden(self):
         user, _ = await self.register("stranger")
         await self.register("stranger-tv", device=DEVICE)
@@ -239,6 +276,17 @@ class ClientScenarios(OneNodeTestCase):
         push, payload = await client.next_push()
         self.assertEqual(push["from"], "echo@apps.localhost")
         self.assertEqual(payload, "ping 42")
+
+    async def test_a_client_that_pipelines_uploads_gets_every_answer(self):
+        # Past 16 requests in flight the server stops reading the stream until
+        # answers come back; reading must then resume (a halt and a resume in
+        # one turn of CAF 0.17's multiplexer once left the stream unread).
+        # On the old code about one run in three stalled here.
+        client, _ = await self.register("pipeliner")
+        replies = await asyncio.gather(*(
+            client.irsp_iq("<upload xmlns='%s'>%d</upload>" % (IRSP, i), to="echo@apps.localhost")
+            for i in range(1000)))
+        self.assertEqual([xs.status_of(r) for r in replies], ["accepted"] * 1000)
 
     async def test_upload_to_a_missing_application_is_item_not_found(self):
         client, _ = await self.register("lost")

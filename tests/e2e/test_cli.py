@@ -1,6 +1,7 @@
 """irsp-node as operators and scripts use it: options, the account
 subcommands (IRSP §8.2) and their status codes, start and stop."""
 
+import asyncio
 import json
 import os
 import signal
@@ -8,8 +9,10 @@ import subprocess
 import unittest
 
 from irsp_fixtures import NODE, Node, TempDir, run_cli
+import xmpp_support as xs
 
 PASSWORD = "Sup3r-Secret-Passw0rd-e2e"
+NEW_PASSWORD = "An0ther-Secret-Passw0rd-e2e"
 
 
 def register_user(data_dir, name, password=PASSWORD, *extra):
@@ -103,6 +106,53 @@ class AccountCommands(unittest.TestCase):
                                  "--password-stdin", data_dir=self.dir, stdin=PASSWORD + "\n")
         self.assertEqual((code, out), (0, "carol@localhost\n"), err)
 
+    def test_modify_reads_the_new_password_from_stdin(self):
+        register_user(self.dir, "dave")
+        code, out, err = run_cli("account", "modify", "dave@localhost", "--password-stdin",
+                                 data_dir=self.dir, stdin=NEW_PASSWORD + "\n")
+        self.assertEqual((code, out, err), (0, "version 2\n", ""))
+        # The line without its newline is the password now, and only it.
+        self.assertEqual(self.logins("dave", NEW_PASSWORD, PASSWORD),
+                         ["session", "failed_auth"])
+
+    def test_a_password_on_the_command_line_still_works_but_warns(self):
+        register_user(self.dir, "erin")
+        code, out, err = run_cli("account", "modify", "erin@localhost",
+                                 "--set", "password=" + NEW_PASSWORD, data_dir=self.dir)
+        self.assertEqual((code, out), (0, "version 2\n"), err)
+        self.assertIn("warning", err)
+        self.assertIn("--password-stdin", err)
+        self.assertNotIn(NEW_PASSWORD, err)
+        self.assertEqual(self.logins("erin", NEW_PASSWORD), ["session"])
+
+    def test_modify_needs_exactly_one_source_of_changes(self):
+        register_user(self.dir, "frank")
+        both = run_cli("account", "modify", "frank@localhost", "--password-stdin",
+                       "--set", "password=" + NEW_PASSWORD, data_dir=self.dir,
+                       stdin=NEW_PASSWORD + "\n")
+        neither = run_cli("account", "modify", "frank@localhost", data_dir=self.dir)
+        for code, out, err in (both, neither):
+            self.assertEqual((code, out), (2, ""), err)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertIn("--password-stdin", both[2])
+        self.assertIn("--set", neither[2])
+        shown = json.loads(run_cli("account", "show", "frank@localhost", data_dir=self.dir)[1])
+        self.assertEqual(shown["version"], 1)
+
+    def logins(self, name, *passwords):
+        """Starts a node on the data dir and logs in with each password in
+        turn (slixmpp); returns each outcome."""
+        async def attempts(node):
+            outcomes = []
+            for password in passwords:
+                client, outcome = await xs.login(node, name, password)
+                outcomes.append(outcome)
+                await client.close()
+            return outcomes
+
+        with Node(self.dir) as node:
+            return asyncio.run(attempts(node))
+
     def test_no_secret_reaches_the_data_dir(self):
         register_user(self.dir, "alice", PASSWORD, "--display-name", "Findable Display Name")
         _, out, _ = register_device(self.dir, "tv1")
@@ -135,6 +185,10 @@ class NodeProgram(unittest.TestCase):
                        "--account-workers", "--scram-iterations", "--max-payload", "--offline-max",
                        "--offline-ttl", "--reset-unbinds", "--idle-seconds", "--no-builtin-apps",
                        "account"):
+            self.assertIn(option, p.stdout)
+        p = subprocess.run([NODE, "account", "modify", "--help"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0)
+        for option in ("--set", "--password-stdin", "--expect-version"):
             self.assertIn(option, p.stdout)
 
     def test_bad_option_is_one_line_naming_it(self):

@@ -217,6 +217,21 @@ TEST_CASE("user<->device message replies", "[xmpp_mapping][build]") {
             "<status xmlns='urn:irsp:0' code='not-allowed'/></error></message>");
 }
 
+TEST_CASE("a message for a session that is not there comes back service-unavailable from "
+          "its full JID (RFC 6121 §8.5.3.2.1)",
+          "[xmpp_mapping][build]") {
+  auto msg = parse("<message to='tv1@localhost/living' id='n1' from='alice@localhost/phone'>"
+                   "<body>x</body></message>");
+  auto error = build_message_reply(
+    msg, message::direct_response{message::direct_status::NO_SUCH_RESOURCE, 0});
+  REQUIRE(error);
+  check_xml(*error,
+            "<message type='error' id='n1' from='tv1@localhost/living' "
+            "to='alice@localhost/phone'><error type='cancel'>"
+            "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+            "<status xmlns='urn:irsp:0' code='no-such-resource'/></error></message>");
+}
+
 TEST_CASE("§8.3.3 pushes and user<->device messages reach the client", "[xmpp_mapping][build]") {
   SECTION("a live push from an application named by its name") {
     message::delivery d{message::delivery_kind::PUSH, "echo", "PAYLOAD", 0};

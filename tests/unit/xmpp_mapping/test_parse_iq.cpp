@@ -202,6 +202,14 @@ TEST_CASE("IRSP account IQs to the server", "[xmpp_mapping][iq]") {
       as_alice("<iq type='set' id='c2' to='Alice@LOCALHOST'><reset-code xmlns='urn:irsp:0'/></iq>"));
     CHECK(r.address == alice);
   }
+  SECTION("an IQ to one's own full JID is for that session, which IRSP does not relay to") {
+    expect_error(as_alice("<iq type='set' id='c3' to='alice@localhost/laptop'>"
+                          "<reset-code xmlns='urn:irsp:0'/></iq>"),
+                 "cancel", "service-unavailable");
+    expect_error(as_alice("<iq type='get' id='c4' to='alice@localhost/phone'>"
+                          "<ping xmlns='urn:xmpp:ping'/></iq>"),
+                 "cancel", "service-unavailable");
+  }
   SECTION("bind-device with a prepared device address") {
     auto r = expect<account::bind_request>(
       as_alice("<iq type='set' id='b1'><bind-device xmlns='urn:irsp:0' "

@@ -42,18 +42,45 @@ TEST_CASE("a chat message to an account is a user<->device message", "[xmpp_mapp
     CHECK(r.to == "tv1@localhost");
     CHECK(r.payload == "power on");
   }
-  SECTION("a full JID addresses the account: IRSP delivers to all its sessions") {
-    auto v = from_alice("<message type='chat' to='TV1@localhost/living'><body>x</body>"
+  SECTION("to the bare JID: the account, whatever the type") {
+    for (auto type : {"chat", "normal", "headline", "groupchat"}) {
+      auto v = from_alice(std::string{"<message type='"} + type
+                          + "' to='tv1@localhost'><body>x</body></message>");
+      REQUIRE(std::holds_alternative<message::direct_request>(v));
+      CHECK(std::get<message::direct_request>(v).resource.empty());
+    }
+  }
+  SECTION("a full JID addresses that session; its resource is kept as sent") {
+    auto v = from_alice("<message type='chat' to='TV1@localhost/Living Room'><body>x</body>"
                         "<body xml:lang='de'>y</body></message>");
     REQUIRE(std::holds_alternative<message::direct_request>(v));
-    CHECK(std::get<message::direct_request>(v).to == "tv1@localhost");
-    CHECK(std::get<message::direct_request>(v).payload == "x");
+    auto r = std::get<message::direct_request>(v);
+    CHECK(r.to == "tv1@localhost");
+    CHECK(r.resource == "Living Room");
+    CHECK(r.payload == "x");
   }
   SECTION("another domain's account is the router's to reach or refuse") {
     auto v = from_alice("<message type='chat' to='cam@example.org'><body>x</body></message>");
     REQUIRE(std::holds_alternative<message::direct_request>(v));
     CHECK(std::get<message::direct_request>(v).to == "cam@example.org");
   }
+}
+
+TEST_CASE("the type of a message to a full JID says where it goes if that session is not "
+          "there (RFC 6121 §8.5.3.2.1)",
+          "[xmpp_mapping][message]") {
+  auto if_absent = [](std::string_view type_attr) {
+    auto v = from_alice("<message " + std::string{type_attr}
+                        + " to='tv1@localhost/living'><body>x</body></message>");
+    REQUIRE(std::holds_alternative<message::direct_request>(v));
+    return std::get<message::direct_request>(v).if_absent;
+  };
+  CHECK(if_absent("type='chat'") == message::absent_resource::TO_ACCOUNT);
+  CHECK(if_absent("type='normal'") == message::absent_resource::REFUSE);
+  CHECK(if_absent("") == message::absent_resource::REFUSE); // RFC 6121 §5.2.2: normal
+  CHECK(if_absent("type='groupchat'") == message::absent_resource::REFUSE);
+  CHECK(if_absent("type='headline'") == message::absent_resource::REFUSE);
+  CHECK(if_absent("type='nonsense'") == message::absent_resource::REFUSE);
 }
 
 TEST_CASE("messages that carry nothing are dropped silently", "[xmpp_mapping][message]") {
@@ -73,7 +100,18 @@ TEST_CASE("a message to one's own bare JID goes to one's own sessions", "[xmpp_m
   auto r = std::get<message::direct_request>(v);
   CHECK(r.from == alice);
   CHECK(r.to == alice);
+  CHECK(r.resource.empty());
   CHECK(r.payload == "note");
+}
+
+TEST_CASE("a message to one's own full JID is for that one session", "[xmpp_mapping][message]") {
+  auto v = from_alice("<message to='alice@LOCALHOST/laptop'><body>note</body></message>");
+  REQUIRE(std::holds_alternative<message::direct_request>(v));
+  auto r = std::get<message::direct_request>(v);
+  CHECK(r.from == alice);
+  CHECK(r.to == alice);
+  CHECK(r.resource == "laptop");
+  CHECK(r.if_absent == message::absent_resource::REFUSE);
 }
 
 TEST_CASE("messages IRSP cannot take are refused", "[xmpp_mapping][message]") {
