@@ -58,6 +58,7 @@ struct node::impl {
     c.io_threads = o.io_threads;
     c.work_threads = o.work_threads;
     c.max_logins_in_progress = o.max_logins_in_progress;
+    c.account_idle = std::chrono::seconds(o.idle_seconds);
     c.settings.fake_iterations = o.scram_iterations;
     c.router = router;
     c.accounts = account_server;

@@ -84,6 +84,14 @@ void publish_transition(principal_actor* self, bool online) {
   self->send(st.cfg.router, std::move(ev));
 }
 
+// Ends this actor of its own accord. The monitor on the router goes first:
+// it lives in the router, not here, and would keep this actor's memory (and
+// a list entry of the router) for as long as the router runs.
+void leave(principal_actor* self) {
+  self->demonitor(self->state.cfg.router);
+  self->quit();
+}
+
 void schedule_idle(principal_actor* self) {
   auto& st = self->state;
   st.idle_since = std::chrono::steady_clock::now();
@@ -412,7 +420,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       st.hosts.clear();
       st.sessions.clear();
       publish_transition(self, false);
-      self->quit();
+      leave(self);
     },
     [self](idle_atom) {
       auto& st = self->state;
@@ -428,7 +436,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       self->request(st.cfg.router, caf::infinite, passivate_atom::value, st.address, st.routed)
         .then([self](bool stop) {
           if (stop)
-            self->quit();
+            leave(self);
           else if (self->state.sessions.empty())
             schedule_idle(self);
         });

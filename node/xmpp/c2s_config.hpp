@@ -50,6 +50,10 @@ struct c2s_config {
   /// Most bytes taken from one socket per wake-up, so that one busy client
   /// cannot starve the others on its I/O thread.
   std::size_t read_budget = 64 * 1024;
+  /// How long an account's actor outlives its last session. After many
+  /// sessions closed, their memory goes back to the system twice: soon (the
+  /// connections) and once the account actors are gone too.
+  std::chrono::milliseconds account_idle{30000};
   /// Kernel timeout for unacknowledged output (TCP_USER_TIMEOUT): reaps a
   /// peer that vanished or never reads, even after we closed our side.
   std::chrono::milliseconds tcp_user_timeout{60000};

@@ -130,12 +130,29 @@ void c2s_host::retire(std::uint64_t id) {
   retired_.push_back(std::move(i->second));
   connections_.erase(i);
   load_.fetch_sub(1, std::memory_order_relaxed);
-  shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+  auto open = shared_.connections.fetch_sub(1, std::memory_order_relaxed) - 1;
+  if (shared_.memory.closed(open))
+    release_memory();
   if (first)
     loop_.post([this] {
       retired_.clear();
       maybe_done();
     });
+}
+
+// Soon after many sessions closed, their objects are gone; the account
+// actors they used follow after their idle time. malloc_trim walks every
+// heap, so it runs on the work pool, not on an I/O thread.
+void c2s_host::release_memory() {
+  loop_.after(std::chrono::seconds(5), [this] {
+    shared_.pool->submit([] { net::memory_release::release(); });
+    loop_.after(config_->account_idle + std::chrono::seconds(5), [this] {
+      shared_.pool->submit([shared = &shared_] {
+        net::memory_release::release();
+        shared->memory.released(shared->connections.load(std::memory_order_relaxed));
+      });
+    });
+  });
 }
 
 void c2s_host::shutdown(std::function<void()> done) {

@@ -19,6 +19,7 @@
 
 #include "actors/message/exchanges.hpp"
 #include "node/net/io_loop.hpp"
+#include "node/net/memory_release.hpp"
 #include "node/net/tcp_listener.hpp"
 #include "node/net/work_pool.hpp"
 #include "node/xmpp/c2s_config.hpp"
@@ -58,6 +59,8 @@ struct c2s_shared {
   std::atomic<std::size_t> logins{0};
   /// Connections open, node-wide.
   std::atomic<std::size_t> connections{0};
+  /// When to give the memory of closed connections back to the system.
+  net::memory_release memory;
 };
 
 /// The client connections served by one I/O thread. An actor companion
@@ -133,6 +136,7 @@ private:
   void drain_mailbox();
   void on_session_message(std::uint64_t id);
   void maybe_done();
+  void release_memory();
 
   net::io_loop& loop_;
   std::shared_ptr<const c2s_config> config_;

@@ -87,7 +87,7 @@ struct c2s_server::impl {
     auto& host = *std::min_element(hosts.begin(), hosts.end(), [](auto& x, auto& y) {
       return x->load() < y->load();
     });
-    shared.connections.fetch_add(1, std::memory_order_relaxed);
+    shared.memory.opened(shared.connections.fetch_add(1, std::memory_order_relaxed) + 1);
     host->adopt(std::move(a), direct);
   }
 };

@@ -2,6 +2,7 @@
 // a temp dir and scoped actors as sessions: no sockets.
 #pragma once
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include <caf/all.hpp>
@@ -28,6 +29,8 @@ namespace irsp::test {
 
 /// Tells a test session's host which session it opened (see session_of).
 using opened_atom = caf::atom_constant<caf::atom("opened")>;
+/// Tells it that a session ended (see close).
+using fixture_closed_atom = caf::atom_constant<caf::atom("fxclosed")>;
 
 using namespace std::chrono_literals;
 using namespace irsp::message;
@@ -167,8 +170,14 @@ struct message_fixture {
           self->quit();
         });
         return {[opened](opened_atom, const caf::actor& principal, const std::string& resource) {
-          opened->emplace_back(principal, resource);
-        }};
+                  opened->emplace_back(principal, resource);
+                },
+                [opened](fixture_closed_atom, const caf::actor& principal, const std::string& resource) {
+                  // Forgotten, so that the fixture keeps no account's actor alive.
+                  auto& v = *opened;
+                  v.erase(std::remove(v.begin(), v.end(), std::make_pair(principal, resource)),
+                          v.end());
+                }};
       });
     }
     return {host, 1};
@@ -188,7 +197,9 @@ struct message_fixture {
   /// does: straight to the account's actor.
   void close(caf::scoped_actor& session, const caf::actor& principal,
              const std::string& resource = "r1") {
-    session->send(principal, close_atom::value, resource, session_of(session));
+    auto ref = session_of(session);
+    session->send(principal, close_atom::value, resource, ref);
+    caf::anon_send(ref.host, fixture_closed_atom::value, principal, resource);
   }
 
   bind_status bind(caf::scoped_actor& self, const std::string& user, const std::string& device,
