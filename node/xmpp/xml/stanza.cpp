@@ -63,12 +63,16 @@ void write(std::string& out, const element& e, std::string_view default_ns) {
   // peers expect that prefix there (RFC 6120 §4.8.5); it leaves the default
   // namespace untouched for the children.
   const bool stream_level = e.xmlns() == ns_streams;
+  // The xml prefix is bound to its namespace in every document, and that
+  // namespace may not be declared as a default (XML Namespaces §3): an
+  // element such as <xml:l/> keeps its prefix (found by fuzz_xml_stream).
+  const bool xml_level = e.xmlns() == ns_xml;
+  const std::string_view prefix = stream_level ? "stream:" : xml_level ? "xml:" : "";
   out += '<';
-  if (stream_level)
-    out += "stream:";
+  out += prefix;
   out += e.name();
   std::string_view inner_ns = default_ns;
-  if (!stream_level && e.xmlns() != default_ns) {
+  if (prefix.empty() && e.xmlns() != default_ns) {
     append_attr(out, "xmlns", e.xmlns());
     inner_ns = e.xmlns();
   }
@@ -107,8 +111,7 @@ void write(std::string& out, const element& e, std::string_view default_ns) {
       write(out, std::get<element>(child), inner_ns);
   }
   out += "</";
-  if (stream_level)
-    out += "stream:";
+  out += prefix;
   out += e.name();
   out += '>';
 }
