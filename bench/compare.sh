@@ -22,11 +22,14 @@ servers="irsp prosody ejabberd"
 out=""
 key_cache=1
 client_threads=2
+accounts_override=""
+idle_users_override=""
 
 usage() {
   cat <<EOF
 usage: bench/compare.sh [--build DIR] [--profile smoke|quick|full] [--servers "irsp prosody ejabberd"]
                         [--out DIR] [--no-key-cache] [--client-threads 1|2]
+                        [--accounts N] [--idle-users N]
   --build DIR      IRSP build dir holding node/irsp-node and bench/irsp-bench (default: build)
   --profile        smoke (a few minutes, checks the setup), quick (~15 min, 2000 sessions)
                    or full (~45 min, 10 000 sessions)
@@ -34,6 +37,8 @@ usage: bench/compare.sh [--build DIR] [--profile smoke|quick|full] [--servers "i
   --out DIR        where results go (default: /tmp/irsp-compare-UTCSTAMP)
   --no-key-cache   let the client run PBKDF2 on every SCRAM login (the old figures' way)
   --client-threads event-loop threads per irsp-bench process (default 2)
+  --accounts N     accounts to register (profile's default: smoke 300, quick 1500, full 20000)
+  --idle-users N   sessions in the idle holds (smoke 200, quick 1000, full 10000; at most --accounts)
 EOF
 }
 
@@ -45,6 +50,8 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --no-key-cache) key_cache=0; shift ;;
     --client-threads) client_threads=$2; shift 2 ;;
+    --accounts) accounts_override=$2; shift 2 ;;
+    --idle-users) idle_users_override=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -86,6 +93,12 @@ case "$profile" in
     ;;
   *) echo "compare.sh: --profile smoke, quick or full" >&2; exit 2 ;;
 esac
+[ -n "$accounts_override" ] && max_accounts=$accounts_override
+[ -n "$idle_users_override" ] && idle_users=$idle_users_override
+if [ "$idle_users" -gt "$max_accounts" ]; then
+  echo "compare.sh: --idle-users $idle_users needs at least as many --accounts ($max_accounts)" >&2
+  exit 2
+fi
 msg_rate_total=1000   # open loop: messages/s offered in all
 # In-band registrations offered per second: each costs the server a PBKDF2, and a server offered
 # more than it can do times the streams out (ejabberd 23.01 spent ~330 ms of CPU per
