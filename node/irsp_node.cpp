@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   app.add_flag("--log-logins", o.log_logins,
                "log each successful client login with its SASL mechanism");
-  app.add_option("--threads", o.threads, "actor scheduler threads (0: CAF's default, max(4, cores))")
+  app.add_option("--threads", o.threads, "actor scheduler threads (0: half the cores, at least one)")
     ->capture_default_str();
   app.add_option("--io-threads", o.io_threads,
                  "threads serving client connections (0: one per core)")

@@ -1,6 +1,7 @@
 // irsp::node: assembles the servers of one IRSP node (DESIGN.md §2).
 #include "irsp/node.hpp"
 
+#include <thread>
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 
@@ -133,9 +134,15 @@ bool node::start() {
     return false;
   }
   d.cfg = std::make_unique<caf::actor_system_config>();
-  d.cfg->load<caf::io::middleman>(); // the XMPP listeners are CAF brokers
-  if (o.threads > 0)
-    d.cfg->set("scheduler.max-threads", static_cast<size_t>(o.threads));
+  d.cfg->load<caf::io::middleman>(); // CAF's networking, for the cluster
+  // The I/O threads do a session's heavy work (TLS, XML); the actors route
+  // between them. Every hop to another thread is a futex wake-up, dear on a
+  // VM: with 4 scheduler threads on 2 cores a self-message round trip cost
+  // 63 us of CPU, with 1 thread 44 us (bench/RESULTS.md). So half the cores,
+  // not CAF's max(4, cores).
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  d.cfg->set("scheduler.max-threads",
+             static_cast<size_t>(o.threads > 0 ? o.threads : std::max(1u, cores / 2)));
   // Idle means idle: work stealing polls for jobs (a worker wakes every
   // 10 ms and spins ~25 ms after each job), work sharing sleeps on a
   // condition variable until one comes.

@@ -36,7 +36,7 @@ struct node_options {
   std::uint32_t registrations_per_hour = 10;
   /// Log one line per successful client login, with its SASL mechanism.
   bool log_logins = false;
-  /// Actor scheduler threads; 0: CAF's default, max(4, cores).
+  /// Actor scheduler threads; 0: half the cores (at least one).
   unsigned threads = 0;
   /// Threads serving client connections (epoll loops); 0: one per core.
   unsigned io_threads = 0;
