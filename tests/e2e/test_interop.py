@@ -103,7 +103,12 @@ class Interop(unittest.IsolatedAsyncioTestCase):
                                    % (IRSP, stem, code))
         self.assertEqual(xs.status_of(bound), "ok")
         await user.close()
-        return tv
+        # The device sees the user come (bound) and go, in that order; wait for
+        # the going, so that the user's next presence it sees is a new session.
+        while True:
+            seen = await tv.next_presence()
+            if (seen["from"].bare, seen["type"]) == (stem + "-user@localhost", "unavailable"):
+                return tv
 
     async def answer(self, tv, user):
         """The device's side of the exchange: one message in, one answer out."""
@@ -177,8 +182,6 @@ class Interop(unittest.IsolatedAsyncioTestCase):
         tv = await self.user_with_bound_device("go")
         common = ["-u", "go-user@localhost", "-p", PASSWORD,
                   "-j", "127.0.0.1:%d" % self.node.c2s_port, "-n"]
-        while not tv.presences.empty():  # the user's comings and goings so far
-            tv.presences.get_nowait()
         # Listening: a session that prints what arrives.
         listener = await asyncio.create_subprocess_exec(
             "go-sendxmpp", *common, "-l", stdout=asyncio.subprocess.PIPE,
