@@ -8,13 +8,15 @@
 #include "actors/account/binding_store.hpp"
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
+#include "actors/service_actor.hpp"
 
 namespace irsp::account {
 
 namespace {
 
-caf::behavior account_worker(caf::event_based_actor*, std::shared_ptr<account_store> store,
+caf::behavior account_worker(caf::event_based_actor* self, std::shared_ptr<account_store> store,
                              std::shared_ptr<binding_store> bindings) {
+  ignore_stray_errors(self);
   return {
     [bindings](const bind_request& r) { return bindings->bind(r.user, r.device, r.code); },
     [bindings](const unbind_request& r) { return bindings->unbind(r.account, r.peer); },

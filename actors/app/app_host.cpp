@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/message/exchanges.hpp"
+#include "actors/service_actor.hpp"
 #include "irsp/application.hpp"
 
 namespace irsp::app {
@@ -75,6 +76,7 @@ caf::actor spawn_app_host(caf::actor_system& system, std::string name,
                           std::shared_ptr<application> handler, caf::actor router,
                           std::size_t max_backlog) {
   return system.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    ignore_stray_errors(self);
     auto ctx = std::make_shared<host_context>(self, name, router);
     auto overloaded = [self, max_backlog] { return self->mailbox().size() > max_backlog; };
     return {

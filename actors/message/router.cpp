@@ -14,6 +14,7 @@
 #include "actors/message/authorization.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/principal/principal_actor.hpp"
+#include "actors/service_actor.hpp"
 
 namespace irsp::message {
 
@@ -90,6 +91,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
     auto& st = self->state;
     st.cfg = config;
     st.apps_domain = "apps." + config.domain;
+    ignore_stray_errors(self);
     self->set_down_handler([self](caf::down_msg& dm) {
       auto& st = self->state;
       for (auto i = st.principals.begin(); i != st.principals.end(); ++i)

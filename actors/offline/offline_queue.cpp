@@ -5,11 +5,13 @@
 
 #include "actors/atoms.hpp"
 #include "actors/offline/offline_store.hpp"
+#include "actors/service_actor.hpp"
 
 namespace irsp::offline {
 
 caf::actor spawn_offline_queue(caf::actor_system& system, std::shared_ptr<offline_store> store) {
-  return system.spawn<caf::detached>([store](caf::event_based_actor*) -> caf::behavior {
+  return system.spawn<caf::detached>([store](caf::event_based_actor* self) -> caf::behavior {
+    ignore_stray_errors(self);
     return {
       [store](enqueue_atom, const std::string& address, message::delivery& d) {
         return static_cast<int>(store->enqueue(address, std::move(d)));

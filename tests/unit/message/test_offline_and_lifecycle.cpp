@@ -183,3 +183,31 @@ TEST_CASE("sessions of an account that does not exist are refused") {
   CHECK_FALSE(f.open(session, "ghost@localhost").principal);
   CHECK_FALSE(f.open(session, "ghost@elsewhere").principal);
 }
+
+TEST_CASE("a stray error message does not stop a service actor") {
+  // An error that answers no request of theirs (a late reply, a peer's
+  // complaint) once stopped the offline queue, and with it every later
+  // offline delivery; CAF's default for such an error is to quit.
+  message_fixture f;
+  f.start();
+  auto app = f.add_app("news", std::make_shared<silent_app>());
+  caf::scoped_actor self{*f.sys};
+  for (const auto& service : {f.router, f.offline_queue, f.account_server, app}) {
+    self->monitor(service);
+    caf::anon_send(service, caf::make_error(caf::sec::unexpected_message));
+  }
+  auto tv = f.device("tv1").first;
+  CHECK(ask<push_response>(self, f.router, push_request{"news", tv, "queued"}).status
+        == push_status::QUEUED);
+  int queued = -1;
+  self->request(f.offline_queue, std::chrono::seconds(10), drain_atom::value, tv)
+    .receive([&](std::vector<delivery>& left, std::string&) { queued = static_cast<int>(left.size()); },
+             [](caf::error&) { FAIL("drain failed"); });
+  CHECK(queued == 1);
+  CHECK(ask<upload_response>(self, f.router, upload_request{tv, "news", "x"}).status
+        == upload_status::ACCEPTED);
+  // None of them went down meanwhile.
+  bool down = false;
+  self->receive([&](caf::down_msg&) { down = true; }, caf::after(std::chrono::milliseconds(0)) >> [] {});
+  CHECK_FALSE(down);
+}
