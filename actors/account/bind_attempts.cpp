@@ -2,6 +2,8 @@
 // same rule as the SASL failure limits in node/xmpp/auth_throttle.cpp).
 #include "actors/account/bind_attempts.hpp"
 
+#include "actors/window_counts.hpp"
+
 #include <algorithm>
 #include <iterator>
 #include <vector>
@@ -30,28 +32,10 @@ void bind_attempts::failed(const std::string& key, clock::time_point now) {
     i->second = window_count{now, 0};
   if (i == counts_.end()) {
     if (counts_.size() >= limits_.max_entries)
-      make_room(now);
+      make_room(counts_, now, limits_.window, limits_.max_entries);
     i = counts_.emplace(key, window_count{now, 0}).first;
   }
   ++i->second.failures;
-}
-
-void bind_attempts::make_room(clock::time_point now) {
-  for (auto i = counts_.begin(); i != counts_.end();)
-    i = now - i->second.start >= limits_.window ? counts_.erase(i) : std::next(i);
-  if (counts_.size() < limits_.max_entries)
-    return;
-  // Still full of live windows: drop the older half. Forgetting a count only
-  // lets someone guess again sooner; it never locks anyone out.
-  std::vector<clock::time_point> starts;
-  starts.reserve(counts_.size());
-  for (const auto& [key, c] : counts_)
-    starts.push_back(c.start);
-  auto middle = starts.begin() + static_cast<std::ptrdiff_t>(starts.size() / 2);
-  std::nth_element(starts.begin(), middle, starts.end());
-  auto cutoff = *middle;
-  for (auto i = counts_.begin(); i != counts_.end();)
-    i = i->second.start <= cutoff ? counts_.erase(i) : std::next(i);
 }
 
 std::size_t bind_attempts::size() const {

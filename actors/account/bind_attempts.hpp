@@ -49,7 +49,6 @@ private:
     int failures = 0;
   };
 
-  void make_room(clock::time_point now);
 
   bind_attempt_limits limits_;
   mutable std::mutex mutex_;

@@ -2,6 +2,8 @@
 // account from each address.
 #include "node/xmpp/auth_throttle.hpp"
 
+#include "actors/window_counts.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -85,7 +87,7 @@ void auth_throttle::count(std::string key, clock::time_point now) {
     i->second = window_count{now, 0};
   if (i == counts_.end()) {
     if (counts_.size() >= limits_.max_entries)
-      make_room(now);
+      make_room(counts_, now, limits_.window, limits_.max_entries);
     i = counts_.emplace(std::move(key), window_count{now, 0}).first;
   }
   ++i->second.failures;
@@ -104,24 +106,6 @@ void auth_throttle::failed(std::string_view address, std::string_view account,
 void auth_throttle::succeeded(std::string_view account, std::string_view address) {
   std::lock_guard<std::mutex> guard{mutex_};
   counts_.erase(pair_key(account, address));
-}
-
-void auth_throttle::make_room(clock::time_point now) {
-  for (auto i = counts_.begin(); i != counts_.end();)
-    i = now - i->second.start >= limits_.window ? counts_.erase(i) : std::next(i);
-  if (counts_.size() < limits_.max_entries)
-    return;
-  // Still full of live windows: drop the older half. Forgetting a count only
-  // ever lets an attacker try again sooner; it never locks anyone out.
-  std::vector<clock::time_point> starts;
-  starts.reserve(counts_.size());
-  for (const auto& [key, c] : counts_)
-    starts.push_back(c.start);
-  auto middle = starts.begin() + static_cast<std::ptrdiff_t>(starts.size() / 2);
-  std::nth_element(starts.begin(), middle, starts.end());
-  auto cutoff = *middle;
-  for (auto i = counts_.begin(); i != counts_.end();)
-    i = i->second.start <= cutoff ? counts_.erase(i) : std::next(i);
 }
 
 std::size_t auth_throttle::size() const {

@@ -89,7 +89,6 @@ private:
   // dropped). Requires mutex_.
   std::uint32_t live(const std::string& key, clock::time_point now);
   void count(std::string key, clock::time_point now);
-  void make_room(clock::time_point now);
 
   throttle_limits limits_;
   mutable std::mutex mutex_;

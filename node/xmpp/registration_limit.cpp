@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "node/xmpp/auth_throttle.hpp"
+#include "actors/window_counts.hpp"
 
 namespace irsp::xmpp {
 
@@ -29,7 +30,7 @@ bool registration_limit::reserve(std::string_view address, clock::time_point now
     i->second = window_count{now, 0};
   if (i == counts_.end()) {
     if (counts_.size() >= limits_.max_entries)
-      make_room(now);
+      make_room(counts_, now, limits_.window, limits_.max_entries);
     i = counts_.emplace(std::move(key), window_count{now, 0}).first;
   }
   if (i->second.used >= limits_.per_address)
@@ -45,24 +46,6 @@ void registration_limit::release(std::string_view address) {
   auto i = counts_.find(auth_throttle::address_bucket(address));
   if (i != counts_.end() && i->second.used > 0)
     --i->second.used;
-}
-
-void registration_limit::make_room(clock::time_point now) {
-  for (auto i = counts_.begin(); i != counts_.end();)
-    i = now - i->second.start >= limits_.window ? counts_.erase(i) : std::next(i);
-  if (counts_.size() < limits_.max_entries)
-    return;
-  // Still full: forget the older half. That only lets those addresses
-  // register again sooner; it never refuses anyone.
-  std::vector<clock::time_point> starts;
-  starts.reserve(counts_.size());
-  for (const auto& [key, c] : counts_)
-    starts.push_back(c.start);
-  auto middle = starts.begin() + static_cast<std::ptrdiff_t>(starts.size() / 2);
-  std::nth_element(starts.begin(), middle, starts.end());
-  auto cutoff = *middle;
-  for (auto i = counts_.begin(); i != counts_.end();)
-    i = i->second.start <= cutoff ? counts_.erase(i) : std::next(i);
 }
 
 std::size_t registration_limit::size() const {

@@ -62,7 +62,6 @@ private:
   };
 
   bool limited(std::string_view address) const;
-  void make_room(clock::time_point now);
 
   registration_limits limits_;
   mutable std::mutex mutex_;
