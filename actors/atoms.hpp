@@ -35,4 +35,21 @@ using enqueue_atom = caf::atom_constant<caf::atom("enqueue")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
 
+// Between the routers of the nodes of one AS (cluster/README.md):
+/// (home_atom, caf::message): the sender's router found this node home to
+/// the message's account; handled here, never forwarded again.
+using home_atom = caf::atom_constant<caf::atom("home")>;
+/// (notify_atom, address, caf::message): for the account's actor if active.
+using notify_atom = caf::atom_constant<caf::atom("notify")>;
+/// (owners_atom, names, routers): the nodes that own accounts now.
+using owners_atom = caf::atom_constant<caf::atom("owners")>;
+/// (peer_app_atom, node, name, app, subscription): an application of
+/// another node.
+using peer_app_atom = caf::atom_constant<caf::atom("peerapp")>;
+/// (shadow_atom, presence_event, session nodes): an account's state, kept by
+/// the node that becomes its home if its home dies.
+using shadow_atom = caf::atom_constant<caf::atom("shadow")>;
+/// An account's actor must move to another node (its sessions reopen there).
+using moved_atom = caf::atom_constant<caf::atom("moved")>;
+
 } // namespace irsp

@@ -6,6 +6,7 @@
 
 #include "irsp/node.hpp"
 #include "node/account_cli.hpp"
+#include "node/cluster_status.hpp"
 
 namespace {
 
@@ -90,12 +91,36 @@ int main(int argc, char** argv) {
     ->capture_default_str()->check(CLI::Range(1u, 86400u));
   bool no_builtin_apps = false;
   app.add_flag("--no-builtin-apps", no_builtin_apps, "do not start the echo and last-seen apps");
+  auto* cl = "Cluster (docs/cluster.md)";
+  app.add_option("--cluster-listen", o.cluster_listen,
+                 "host:port of this node's cluster listener (mutual TLS); unset: a lone node")
+    ->group(cl);
+  app.add_option("--seed", o.cluster_seeds,
+                 "a member to join, host:port (repeat for several)")->group(cl);
+  app.add_option("--node-name", o.node_name,
+                 "this node's unique name in the cluster (default: its listen address)")
+    ->group(cl);
+  app.add_option("--cluster-dir", o.cluster_dir,
+                 "ca.pem, node.pem, node-key.pem (default: <data-dir>/cluster)")->group(cl);
+  app.add_option("--storage-node", o.storage_node,
+                 "the node serving the account store (default: the first seed, or this node)")
+    ->group(cl);
+  app.add_option("--heartbeat-ms", o.heartbeat_ms, "how often members are pinged")
+    ->capture_default_str()->check(CLI::Range(10u, 60000u))->group(cl);
+  app.add_option("--failure-ms", o.failure_ms, "a member silent this long is dead")
+    ->capture_default_str()->check(CLI::Range(50u, 600000u))->group(cl);
   app.fallthrough(); // subcommands accept the options above too
 
   irsp::cli::store_location where;
   int exit_code = 0;
   auto* account = app.add_subcommand("account", "manage accounts of a stopped node");
   irsp::cli::add_account_commands(*account, where, exit_code);
+  auto* cluster = app.add_subcommand("cluster", "the cluster of this AS (docs/cluster.md)");
+  cluster->require_subcommand(1);
+  std::string status_node;
+  auto* status = cluster->add_subcommand("status", "how a running member sees the cluster");
+  status->add_option("--node", status_node, "the member to ask, host:port of its cluster "
+                                            "listener")->required();
   app.parse_complete_callback([&] {
     where = {o.data_dir, o.domain, o.scram_iterations};
   });
@@ -112,6 +137,10 @@ int main(int argc, char** argv) {
   }
   if (account->parsed())
     return exit_code;
+  if (status->parsed()) {
+    auto dir = o.cluster_dir.empty() ? o.data_dir + "/cluster" : o.cluster_dir;
+    return irsp::cli::print_cluster_status(status_node, dir, std::cout, std::cerr);
+  }
 
   o.open_registration = !closed;
   o.builtin_apps = !no_builtin_apps;
@@ -125,6 +154,10 @@ int main(int argc, char** argv) {
   std::cerr << "irsp-node: xmpp clients on " << in_force.c2s_address << ":" << in_force.c2s_port
             << " (STARTTLS) and " << in_force.c2s_address << ":" << in_force.c2s_tls_port
             << " (direct TLS)\n";
+  if (!in_force.cluster_listen.empty())
+    std::cerr << "irsp-node: cluster member " << in_force.node_name << " on "
+              << in_force.cluster_listen << ", account store on " << in_force.storage_node
+              << "\n";
   std::cerr << "irsp-node: running for domain " << in_force.domain << ", data in "
             << in_force.data_dir << ", certificate " << in_force.cert_file << "\n";
   int sig = wait_for_stop_signal();

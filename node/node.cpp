@@ -4,6 +4,8 @@
 #include <thread>
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 
 #include <filesystem>
 
@@ -19,6 +21,13 @@
 #include "actors/offline/legacy_offline_import.hpp"
 #include "actors/offline/offline_queue.hpp"
 #include "actors/offline/offline_store.hpp"
+#include "cluster/cluster_atoms.hpp"
+#include "cluster/cluster_view.hpp"
+#include "cluster/member_info.hpp"
+#include "cluster/membership.hpp"
+#include "cluster/openssl_error_queue.hpp"
+#include "cluster/storage_proxy.hpp"
+#include "cluster/wire_types.hpp"
 #include "node/tls/self_signed.hpp"
 #include "node/xmpp/c2s_server.hpp"
 
@@ -34,6 +43,12 @@ struct node::impl {
   caf::actor account_server;
   caf::actor offline_queue;
   caf::actor router;
+  // The cluster (null on a lone node); the proxies stand for the account
+  // store wherever it is served.
+  caf::actor membership;
+  caf::actor view;
+  caf::actor accounts_proxy;
+  caf::actor offline_proxy;
   std::vector<caf::actor> apps;
   std::unique_ptr<xmpp::c2s_server> c2s;
 
@@ -62,8 +77,8 @@ struct node::impl {
     c.account_idle = std::chrono::seconds(o.idle_seconds);
     c.settings.fake_iterations = o.scram_iterations;
     c.router = router;
-    c.accounts = account_server;
-    c.offline = offline_queue;
+    c.accounts = accounts_proxy ? accounts_proxy : account_server;
+    c.offline = offline_proxy ? offline_proxy : offline_queue;
     xmpp::c2s_start_options so;
     so.address = o.c2s_address;
     so.port = o.c2s_port;
@@ -76,6 +91,90 @@ struct node::impl {
     // Port 0 asked for any free port: report the ones the listeners got.
     o.c2s_port = c2s->port();
     o.c2s_tls_port = c2s->tls_port();
+    return true;
+  }
+
+  bool clustered() const { return !options.cluster_listen.empty(); }
+
+  // TLS between nodes: every node presents a certificate of the cluster CA
+  // and accepts only peers that do (caf::openssl).
+  bool configure_cluster() {
+    namespace fs = std::filesystem;
+    auto& o = options;
+    if (!cluster::parse_endpoint(o.cluster_listen)) {
+      error = "--cluster-listen " + o.cluster_listen + ": not host:port";
+      return false;
+    }
+    for (auto& seed : o.cluster_seeds)
+      if (!cluster::parse_endpoint(seed)) {
+        error = "--seed " + seed + ": not host:port";
+        return false;
+      }
+    if (o.cluster_dir.empty())
+      o.cluster_dir = (fs::path(o.data_dir) / "cluster").string();
+    for (auto* f : {"ca.pem", "node.pem", "node-key.pem"})
+      if (!fs::exists(fs::path(o.cluster_dir) / f)) {
+        error = "no " + (fs::path(o.cluster_dir) / f).string()
+                + ": make the cluster's certificates with `irsp-node cluster init` on the first "
+                  "node and `irsp-node cluster issue` for the others";
+        return false;
+      }
+    cfg->openssl_certificate = (fs::path(o.cluster_dir) / "node.pem").string();
+    cfg->openssl_key = (fs::path(o.cluster_dir) / "node-key.pem").string();
+    cfg->openssl_cafile = (fs::path(o.cluster_dir) / "ca.pem").string();
+    if (!cluster::openssl_error_queue_guarded()) // links the guard in
+      return false;
+    cfg->load<caf::openssl::manager>();
+    cluster::announce_cluster_types(*cfg);
+    return true;
+  }
+
+  // Membership over a published TLS listener, and the view that places
+  // accounts and finds the store.
+  bool start_cluster() {
+    auto& o = options;
+    auto listen = *cluster::parse_endpoint(o.cluster_listen);
+    cluster::membership_config mc;
+    mc.self.name = o.node_name;
+    mc.self.address = listen;
+    mc.self.incarnation = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch())
+        .count());
+    mc.self.router = router;
+    mc.self.accounts = account_server;
+    mc.self.offline = offline_queue;
+    for (auto& seed : o.cluster_seeds)
+      mc.seeds.push_back(*cluster::parse_endpoint(seed));
+    mc.heartbeat = std::chrono::milliseconds(o.heartbeat_ms);
+    mc.failure_after = std::chrono::milliseconds(o.failure_ms);
+    mc.connector = caf::actor_cast<caf::actor>(sys->openssl_manager().actor_handle());
+    auto self_info = mc.self;
+    membership = cluster::spawn_membership(*sys, std::move(mc));
+    auto port = caf::openssl::publish(membership, listen.port, listen.host.c_str(), true);
+    if (!port) {
+      error = "cannot listen for the cluster on " + o.cluster_listen + ": "
+              + sys->render(port.error());
+      return false;
+    }
+    caf::anon_send(membership, caf::publish_atom::value, *port);
+    self_info.address.port = *port;
+    if (self_info.name.empty())
+      self_info.name = self_info.address.to_string();
+    self_info.member = membership;
+    o.cluster_listen = self_info.address.to_string();
+    o.node_name = self_info.name;
+    cluster::view_config vc;
+    vc.self = self_info;
+    vc.membership = membership;
+    vc.router = router;
+    vc.accounts_proxy = accounts_proxy;
+    vc.offline_proxy = offline_proxy;
+    vc.storage_node = !o.storage_node.empty()         ? o.storage_node
+                      : !o.cluster_seeds.empty() ? o.cluster_seeds.front()
+                                                 : self_info.name;
+    o.storage_node = vc.storage_node;
+    view = cluster::spawn_cluster_view(*sys, std::move(vc));
     return true;
   }
 };
@@ -147,14 +246,25 @@ bool node::start() {
   // 10 ms and spins ~25 ms after each job), work sharing sleeps on a
   // condition variable until one comes.
   d.cfg->set("scheduler.policy", caf::atom("sharing"));
+  if (d.clustered() && !d.configure_cluster()) {
+    d.cfg.reset();
+    d.accounts.reset();
+    d.offline_store.reset();
+    return false;
+  }
   d.sys = std::make_unique<caf::actor_system>(*d.cfg);
   d.account_server = account::spawn_account_server(*d.sys, d.accounts,
                                                    std::max(1u, o.account_workers));
   d.offline_queue = offline::spawn_offline_queue(*d.sys, d.offline_store);
   message::router_config rc;
   rc.domain = o.domain;
-  rc.accounts = d.account_server;
-  rc.offline = d.offline_queue;
+  if (d.clustered()) {
+    d.accounts_proxy = cluster::spawn_storage_proxy(*d.sys, "account server");
+    d.offline_proxy = cluster::spawn_storage_proxy(*d.sys, "offline queue");
+  }
+  rc.accounts = d.accounts_proxy ? d.accounts_proxy : d.account_server;
+  rc.offline = d.offline_proxy ? d.offline_proxy : d.offline_queue;
+  rc.node_name = o.node_name;
   rc.max_payload = o.max_payload;
   rc.idle_timeout = std::chrono::seconds(o.idle_seconds);
   // Moved: a handle left in this scope would keep the account server and
@@ -164,6 +274,10 @@ bool node::start() {
   if (o.builtin_apps) {
     add_application("echo", std::make_shared<app::echo_app>());
     add_application("last-seen", std::make_shared<app::last_seen_app>(), {true, {}});
+  }
+  if (d.clustered() && !d.start_cluster()) {
+    stop();
+    return false;
   }
   if (!d.start_c2s()) {
     stop();
@@ -208,7 +322,10 @@ void node::stop() {
   for (auto& a : d.apps)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   d.apps.clear();
-  for (auto* a : {&d.router, &d.offline_queue, &d.account_server}) {
+  for (auto* a : {&d.view, &d.membership, &d.router, &d.accounts_proxy, &d.offline_proxy,
+                 &d.offline_queue, &d.account_server}) {
+    if (!*a)
+      continue;
     caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
     *a = nullptr;
   }
@@ -216,6 +333,17 @@ void node::stop() {
   d.cfg.reset();
   d.offline_store.reset();
   d.accounts.reset();
+}
+
+std::vector<cluster_member> node::cluster_members() {
+  auto& d = *impl_;
+  std::vector<cluster_member> out;
+  if (!d.sys || !d.membership)
+    return out;
+  for (auto& m : d.ask<std::vector<cluster::member_status>>(d.membership,
+                                                            cluster::status_atom::value))
+    out.push_back({m.name, m.address, m.state});
+  return out;
 }
 
 bool node::running() const {

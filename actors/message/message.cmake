@@ -18,5 +18,5 @@ add_library(irsp_message_server STATIC
   ${PROJECT_SOURCE_DIR}/actors/app/last_seen_app.cpp)
 target_include_directories(irsp_message_server PUBLIC ${PROJECT_SOURCE_DIR}
                            ${PROJECT_SOURCE_DIR}/node/include)
-target_link_libraries(irsp_message_server PUBLIC irsp_message_exchanges irsp_account_server
+target_link_libraries(irsp_message_server PUBLIC irsp_message_exchanges irsp_account_server irsp_cluster
                       PRIVATE nlohmann_json::nlohmann_json)

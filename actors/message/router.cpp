@@ -15,6 +15,7 @@
 #include "actors/message/exchanges.hpp"
 #include "actors/principal/principal_actor.hpp"
 #include "actors/service_actor.hpp"
+#include "cluster/placement.hpp"
 
 namespace irsp::message {
 
@@ -30,11 +31,33 @@ struct app_entry {
   subscription subscribed;
 };
 
+// An application hosted by another node of the AS.
+struct peer_app {
+  std::string node;
+  caf::actor handle;
+  subscription subscribed;
+};
+
+// What a node keeps of an account homed on another node, for the day that
+// node dies: this node is then its home, and tells its peers and
+// applications it went offline (unless one of its sessions survives).
+struct shadow_entry {
+  presence_event last;
+  std::string home;
+  std::vector<caf::node_id> session_nodes;
+};
+
 struct router_state {
   router_config cfg;
   std::string apps_domain;
   std::unordered_map<std::string, principal_entry> principals;
   std::unordered_map<std::string, app_entry> apps;
+  // The cluster (empty on a lone node): the nodes that own accounts now,
+  // this one included, and the routers of the others.
+  std::vector<std::string> owners;
+  std::unordered_map<std::string, caf::actor> peers;
+  std::unordered_map<std::string, std::vector<peer_app>> peer_apps;
+  std::unordered_map<std::string, shadow_entry> shadows;
 
   static inline const char* name = "irsp.router";
 };
@@ -58,6 +81,26 @@ std::string app_name(const router_state& st, const std::string& address) {
   return parts->second == st.apps_domain ? parts->first : std::string{};
 }
 
+// The router of the node home to `address`; null when that is this node
+// (always on a lone node).
+caf::actor home_router(const router_state& st, const std::string& address) {
+  if (st.owners.size() < 2)
+    return {};
+  auto* home = cluster::home_of(address, st.owners);
+  if (!home || *home == st.cfg.node_name)
+    return {};
+  auto i = st.peers.find(*home);
+  return i == st.peers.end() ? caf::actor{} : i->second;
+}
+
+// Hands a request to the router of the account's home; its answer goes
+// straight to whoever asked.
+template <class Response, class... Ts>
+caf::result<Response> to_home(router_actor* self, const caf::actor& home, Ts&&... xs) {
+  self->delegate(home, home_atom::value, caf::make_message(std::forward<Ts>(xs)...));
+  return caf::delegated<Response>{};
+}
+
 // The actor of an account, activated if it is not; every message the router
 // sends it goes through here so that the count stays exact.
 caf::actor& principal_for(router_actor* self, const std::string& address) {
@@ -77,11 +120,140 @@ caf::actor& principal_for(router_actor* self, const std::string& address) {
 // Tells an active actor about a binding change; inactive ones load bindings
 // when they activate.
 void notify_if_active(router_actor* self, const std::string& address, const caf::message& msg) {
+  if (auto home = home_router(self->state, address)) {
+    self->send(home, notify_atom::value, address, msg);
+    return;
+  }
   auto i = self->state.principals.find(address);
   if (i == self->state.principals.end())
     return;
   ++i->second.sent;
   self->send(i->second.handle, msg);
+}
+
+
+// An application by name: this node's own if it has one, else another's.
+caf::actor find_app(const router_state& st, const std::string& name) {
+  auto i = st.apps.find(name);
+  if (i != st.apps.end())
+    return i->second.handle;
+  auto j = st.peer_apps.find(name);
+  if (j != st.peer_apps.end() && !j->second.empty())
+    return j->second.front().handle;
+  return {};
+}
+
+bool wants(const subscription& s, const std::string& device) {
+  return s.all_devices || std::find(s.devices.begin(), s.devices.end(), device) != s.devices.end();
+}
+
+// A transition, to the applications that subscribed (devices only, §8.3.2)
+// on every node, and to the bound peers that are active.
+void publish(router_actor* self, const presence_event& ev) {
+  auto& st = self->state;
+  if (ev.kind == account::account_kind::DEVICE) {
+    for (auto& [name, app] : st.apps)
+      if (wants(app.subscribed, ev.address))
+        self->send(app.handle, ev);
+    for (auto& [name, instances] : st.peer_apps)
+      for (auto& app : instances)
+        if (wants(app.subscribed, ev.address))
+          self->send(app.handle, ev);
+  }
+  auto msg = caf::make_message(ev);
+  for (const auto& peer : ev.bound)
+    notify_if_active(self, peer, msg);
+}
+
+// The node that becomes home to `address` if `home` goes.
+const std::string* successor_of(const router_state& st, const std::string& address,
+                                const std::string& home) {
+  std::vector<std::string> others;
+  for (auto& n : st.owners)
+    if (n != home)
+      others.push_back(n);
+  return cluster::home_of(address, others);
+}
+
+void tell_apps(router_actor* self, const caf::actor& peer_router) {
+  auto& st = self->state;
+  for (auto& [name, app] : st.apps)
+    self->send(peer_router, peer_app_atom::value, st.cfg.node_name, name, app.handle,
+               app.subscribed);
+}
+
+// The cluster's owners changed: applications of nodes that left are gone,
+// new nodes learn ours, actors whose home moved stop (their sessions open
+// again at the new home), and accounts whose home died are reported offline
+// here if this node kept their state and none of their sessions lives on.
+void change_owners(router_actor* self, std::vector<std::string> names,
+                   std::vector<caf::actor> routers) {
+  auto& st = self->state;
+  std::unordered_map<std::string, caf::actor> peers;
+  std::unordered_set<caf::node_id> alive{self->node()};
+  for (std::size_t i = 0; i < names.size() && i < routers.size(); ++i) {
+    if (names[i] == st.cfg.node_name || !routers[i])
+      continue;
+    peers.emplace(names[i], routers[i]);
+    alive.insert(routers[i].node());
+  }
+  for (auto& [name, r] : peers)
+    if (st.peers.count(name) == 0)
+      tell_apps(self, r);
+  for (auto& [name, instances] : st.peer_apps)
+    instances.erase(std::remove_if(instances.begin(), instances.end(),
+                                   [&](const peer_app& a) { return peers.count(a.node) == 0; }),
+                    instances.end());
+  std::vector<std::string> gone;
+  for (auto& [name, r] : st.peers)
+    if (peers.count(name) == 0)
+      gone.push_back(name);
+  std::sort(names.begin(), names.end());
+  st.owners = std::move(names);
+  st.peers = std::move(peers);
+  std::vector<std::string> moved;
+  for (auto& [address, entry] : st.principals)
+    if (home_router(st, address))
+      moved.push_back(address);
+  for (auto& address : moved) {
+    auto i = st.principals.find(address);
+    self->demonitor(i->second.handle);
+    self->send_exit(i->second.handle, caf::exit_reason::user_shutdown);
+    st.principals.erase(i);
+  }
+  for (auto i = st.shadows.begin(); i != st.shadows.end();) {
+    auto& e = i->second;
+    if (std::find(gone.begin(), gone.end(), e.home) == gone.end()) {
+      ++i;
+      continue;
+    }
+    bool survives = std::any_of(e.session_nodes.begin(), e.session_nodes.end(),
+                                [&](const caf::node_id& n) { return alive.count(n) != 0; });
+    if (!survives && !home_router(st, e.last.address)) {
+      auto ev = e.last;
+      ev.online = false;
+      ev.sequence += 1;
+      ev.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+      publish(self, ev);
+    }
+    i = st.shadows.erase(i);
+  }
+}
+
+// A transition of an actor homed here: published, and its state kept by the
+// node that would take over the account.
+void transition(router_actor* self, const presence_event& ev,
+                std::vector<caf::node_id> session_nodes) {
+  auto& st = self->state;
+  publish(self, ev);
+  if (st.owners.size() < 2)
+    return;
+  auto* next = successor_of(st, ev.address, st.cfg.node_name);
+  auto i = next ? st.peers.find(*next) : st.peers.end();
+  if (i != st.peers.end())
+    self->send(i->second, shadow_atom::value, ev, st.cfg.node_name, std::move(session_nodes));
 }
 
 } // namespace
@@ -111,6 +283,8 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto normal = normalise(self->state, address);
         if (normal.empty())
           return session_opened{};
+        if (auto home = home_router(self->state, normal))
+          return to_home<session_opened>(self, home, a, normal, resource, session);
         auto& target = principal_for(self, normal);
         return forward<session_opened>(self, target, a, normal, resource, session);
       },
@@ -120,15 +294,15 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
           return upload_response{upload_status::PAYLOAD_TOO_LARGE, {}};
         if (!may_upload(r.from, st.apps_domain))
           return upload_response{upload_status::NOT_ALLOWED, {}};
-        auto i = st.apps.find(app_name(st, r.application));
-        if (i == st.apps.end())
+        r.application = app_name(st, r.application);
+        auto app = find_app(st, r.application);
+        if (!app)
           return upload_response{upload_status::NO_SUCH_APPLICATION, {}};
-        r.application = i->first;
-        return forward<upload_response>(self, i->second.handle, std::move(r));
+        return forward<upload_response>(self, app, std::move(r));
       },
       [self](push_request& r) -> caf::result<push_response> {
         auto& st = self->state;
-        if (st.apps.count(r.application) == 0)
+        if (!find_app(st, r.application))
           return push_response{push_status::NO_SUCH_APPLICATION, 0};
         if (r.payload.size() > st.cfg.max_payload)
           return push_response{push_status::PAYLOAD_TOO_LARGE, 0};
@@ -139,6 +313,8 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         if (to.empty())
           return push_response{push_status::NO_SUCH_ACCOUNT, 0};
         r.to = to;
+        if (auto home = home_router(st, to))
+          return to_home<push_response>(self, home, std::move(r));
         return forward<push_response>(self, principal_for(self, to), std::move(r));
       },
       [self](direct_request& r) -> caf::result<direct_response> {
@@ -149,30 +325,23 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         if (to.empty())
           return direct_response{direct_status::NO_SUCH_ACCOUNT, 0};
         r.to = to;
+        if (auto home = home_router(st, to))
+          return to_home<direct_response>(self, home, std::move(r));
         return forward<direct_response>(self, principal_for(self, to), std::move(r));
       },
       [self](app_message_request& r) -> caf::result<app_message_response> {
         auto& st = self->state;
         if (r.payload.size() > st.cfg.max_payload)
           return app_message_response{app_message_status::PAYLOAD_TOO_LARGE, {}};
-        auto i = st.apps.find(app_name(st, r.to));
-        if (i == st.apps.end() || st.apps.count(r.from) == 0)
+        r.to = app_name(st, r.to);
+        auto app = find_app(st, r.to);
+        if (!app || !find_app(st, r.from))
           return app_message_response{app_message_status::NO_SUCH_APPLICATION, {}};
-        r.to = i->first;
-        return forward<app_message_response>(self, i->second.handle, std::move(r));
+        return forward<app_message_response>(self, app, std::move(r));
       },
-      [self](presence_event& ev) {
-        auto& st = self->state;
-        if (ev.kind == account::account_kind::DEVICE)
-          for (auto& [name, app] : st.apps) {
-            const auto& s = app.subscribed;
-            if (s.all_devices
-                || std::find(s.devices.begin(), s.devices.end(), ev.address) != s.devices.end())
-              self->send(app.handle, ev);
-          }
-        auto msg = caf::make_message(ev);
-        for (const auto& peer : ev.bound)
-          notify_if_active(self, peer, msg);
+      [self](const presence_event& ev) { publish(self, ev); },
+      [self](const presence_event& ev, std::vector<caf::node_id>& session_nodes) {
+        transition(self, ev, std::move(session_nodes));
       },
       [self](probe_atom a, const std::string& requester, const std::vector<std::string>& peers) {
         auto msg = caf::make_message(a, requester);
@@ -256,6 +425,12 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
                 for (const auto& peer : resp.unbound)
                   notify_if_active(self, peer, caf::make_message(unbound_atom::value, address));
                 auto& st = self->state;
+                if (auto home = home_router(st, address)) {
+                  self->send(home, notify_atom::value, address,
+                             caf::make_message(gone_atom::value));
+                  rp.deliver(std::move(resp));
+                  return;
+                }
                 auto i = st.principals.find(address);
                 if (i != st.principals.end()) {
                   self->send(i->second.handle, gone_atom::value);
@@ -279,8 +454,61 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
             d = normal;
         }
         self->monitor(app);
+        for (auto& [node, r] : st.peers)
+          self->send(r, peer_app_atom::value, st.cfg.node_name, name, app, s);
         st.apps.emplace(name, app_entry{app, std::move(s)});
         return true;
+      },
+      // -- between the routers of one AS --------------------------------------
+      [self](home_atom, caf::message& inner) -> caf::result<caf::message> {
+        // Sent here because the sender's view made this node home; if ours
+        // disagrees (owners are changing), refuse rather than pass it on
+        // again or activate a second actor elsewhere's account.
+        auto target = inner.match_element<std::string>(1) ? inner.get_as<std::string>(1)
+                      : inner.match_element<push_request>(0) ? inner.get_as<push_request>(0).to
+                      : inner.match_element<direct_request>(0)
+                        ? inner.get_as<direct_request>(0).to
+                        : std::string{};
+        if (home_router(self->state, target))
+          return caf::make_error(caf::sec::request_receiver_down, "not-home");
+        self->delegate(caf::actor_cast<caf::actor>(self), std::move(inner));
+        return caf::delegated<caf::message>{};
+      },
+      [self](notify_atom, const std::string& address, const caf::message& msg) {
+        auto& st = self->state;
+        if (home_router(st, address))
+          return; // moved meanwhile: it hears it when it activates there
+        if (msg.match_elements<gone_atom>()) {
+          auto i = st.principals.find(address);
+          if (i != st.principals.end()) {
+            self->send(i->second.handle, gone_atom::value);
+            st.principals.erase(i);
+          }
+          return;
+        }
+        notify_if_active(self, address, msg);
+      },
+      [self](owners_atom, std::vector<std::string>& names, std::vector<caf::actor>& routers) {
+        change_owners(self, std::move(names), std::move(routers));
+      },
+      [self](peer_app_atom, const std::string& node, const std::string& name,
+             const caf::actor& app, const subscription& s) {
+        auto& instances = self->state.peer_apps[name];
+        for (auto& a : instances)
+          if (a.node == node) {
+            a.handle = app;
+            a.subscribed = s;
+            return;
+          }
+        instances.push_back(peer_app{node, app, s});
+      },
+      [self](shadow_atom, const presence_event& ev, const std::string& home,
+             std::vector<caf::node_id>& session_nodes) {
+        auto& shadows = self->state.shadows;
+        if (ev.online)
+          shadows[ev.address] = shadow_entry{ev, home, std::move(session_nodes)};
+        else
+          shadows.erase(ev.address);
       },
       [self](passivate_atom, const std::string& address, std::uint64_t received) {
         // Only when nothing the router sent is still on its way: otherwise a

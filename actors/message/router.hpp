@@ -18,6 +18,8 @@ struct router_config {
   caf::actor offline;            ///< the offline queue module; may be null
   std::size_t max_payload = 64 * 1024;
   std::chrono::milliseconds idle_timeout{30000}; ///< passivation of idle user/device actors
+  /// This node's name in its cluster; empty on a lone node.
+  std::string node_name;
 };
 
 /// Spawns the router. Applications live at `name@apps.<domain>`.
@@ -39,6 +41,15 @@ struct router_config {
 ///   server, keeping live actors' bindings in step
 /// - (app_atom, std::string name, caf::actor app, subscription) -> bool
 /// - (passivate_atom, address, std::uint64_t received) -> bool
+///
+/// In a cluster (cluster/README.md) each account has one home node
+/// (rendezvous hashing over the owners the router was last told of with
+/// (owners_atom, names, routers)); what is meant for an account homed
+/// elsewhere goes to that node's router as (home_atom, message) or
+/// (notify_atom, address, message), and its answer straight to the asker.
+/// Routers tell each other their applications (peer_app_atom), and the
+/// transitions of each account go to the node that takes it over should its
+/// home die (shadow_atom), which then reports it offline exactly once.
 caf::actor spawn_router(caf::actor_system& system, router_config config);
 
 } // namespace irsp::message

@@ -81,7 +81,13 @@ void publish_transition(principal_actor* self, bool online) {
   ev.sequence = ++st.sequence;
   ev.at_ms = st.transition_ms;
   ev.bound.assign(st.peers.begin(), st.peers.end());
-  self->send(st.cfg.router, std::move(ev));
+  // With the nodes its sessions live on: if this node dies, the node that
+  // takes the account over reports it offline only if none of them lives.
+  std::vector<caf::node_id> nodes;
+  for (auto& [resource, session] : st.sessions)
+    if (std::find(nodes.begin(), nodes.end(), session.host.node()) == nodes.end())
+      nodes.push_back(session.host.node());
+  self->send(st.cfg.router, std::move(ev), std::move(nodes));
 }
 
 // Ends this actor of its own accord. The monitor on the router goes first:

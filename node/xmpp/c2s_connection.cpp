@@ -601,6 +601,7 @@ void c2s_connection::open_session(const c2s_open& o) {
           return gone_before_open(host, id, resource, opened.principal);
         with(host, id, [&opened](c2s_connection& c) {
           c.principal_ = opened.principal;
+          c.host_.watch(c.principal_, c.id_);
           c.stream_->opened(opened.principal != nullptr, opened.kind, std::move(opened.peers));
           if (c.stream_->bound()) {
             c.end_login();
@@ -754,6 +755,15 @@ void c2s_connection::predecessor_done() {
       apply_session_message(msg);
 }
 
+void c2s_connection::principal_lost(const caf::actor_addr& principal) {
+  if (busy_)
+    return defer([this, principal] { principal_lost(principal); });
+  if (quit_ || closed_ || successor_ || !principal_ || principal_.address() != principal)
+    return;
+  principal_ = nullptr;
+  reopen(stream_->resource());
+}
+
 void c2s_connection::reopen(const std::string& resource) {
   const auto& cfg = host_.config();
   auto* host = &host_;
@@ -769,6 +779,7 @@ void c2s_connection::reopen(const std::string& resource) {
           return gone_before_open(host, id, resource, opened.principal);
         with(host, id, [&opened](c2s_connection& c) {
           c.principal_ = opened.principal;
+          c.host_.watch(c.principal_, c.id_);
           if (!c.principal_)
             c.stream_->gone();
           c.run_actions();

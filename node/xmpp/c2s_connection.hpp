@@ -65,6 +65,10 @@ public:
   /// The node is stopping: `system-shutdown`, then close.
   void shutdown();
 
+  /// The account's user/device actor is gone without a word (its node died
+  /// or it moved to another node): the session opens again at its home.
+  void principal_lost(const caf::actor_addr& principal);
+
   /// This session as actors address it.
   message::session_ref ref() const;
 

@@ -1,6 +1,7 @@
 // RFC 6120 client connections of one I/O thread, and the actor they share.
 #include "node/xmpp/c2s_host.hpp"
 
+#include <algorithm>
 #include <caf/all.hpp>
 
 #include "actors/atoms.hpp"
@@ -30,6 +31,16 @@ c2s_host::c2s_host(caf::actor_system& system, net::io_loop& loop,
   // makes the other actor quit, or make this one quit.
   companion->set_default_handler(caf::drop);
   companion->set_error_handler([](caf::error&) {});
+  companion->set_down_handler([this](caf::down_msg& dm) {
+    auto i = watched_.find(dm.source);
+    if (i == watched_.end())
+      return;
+    auto ids = std::move(i->second);
+    watched_.erase(i);
+    for (auto id : ids)
+      if (auto* c = find(id))
+        c->principal_lost(dm.source);
+  });
   auto session = [this](std::uint64_t id) { on_session_message(id); };
   companion->become(
     [session](std::uint64_t id, const message::delivery&) { session(id); },
@@ -99,6 +110,19 @@ void c2s_host::on_session_message(std::uint64_t id) {
     return; // the session ended while this was on its way
   auto* element = self()->current_mailbox_element();
   c->on_session_message(element->move_content_to_message(), element->sender);
+}
+
+void c2s_host::watch(const caf::actor& principal, std::uint64_t id) {
+  if (!principal)
+    return;
+  auto& ids = watched_[principal.address()];
+  if (ids.empty())
+    self()->monitor(principal);
+  // Connections of a long-lived actor come and go: drop the ended ones.
+  if (ids.size() >= 8)
+    ids.erase(std::remove_if(ids.begin(), ids.end(), [this](std::uint64_t x) { return !find(x); }),
+              ids.end());
+  ids.push_back(id);
 }
 
 void c2s_host::adopt(net::accepted connection, bool direct_tls) {

@@ -123,6 +123,9 @@ public:
   /// The connection with session id `id`, or null when it is gone.
   c2s_connection* find(std::uint64_t id) const;
 
+  /// Tells connection `id` when `principal` (its account's actor) goes.
+  void watch(const caf::actor& principal, std::uint64_t id);
+
   /// Removes a connection that has ended; it is destroyed after the current
   /// event, so the caller may still return through it.
   void retire(std::uint64_t id);
@@ -150,6 +153,8 @@ private:
   std::vector<caf::mailbox_element_ptr> draining_;
 
   std::unordered_map<std::uint64_t, std::unique_ptr<c2s_connection>> connections_;
+  // The account actors watched, and the connections that each one serves.
+  std::unordered_map<caf::actor_addr, std::vector<std::uint64_t>> watched_;
   std::vector<std::unique_ptr<c2s_connection>> retired_;
   std::atomic<std::size_t> load_{0};
   std::function<void()> on_empty_; // set by shutdown()

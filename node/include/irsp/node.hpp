@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "irsp/application.hpp"
 
@@ -63,6 +64,31 @@ struct node_options {
   std::uint32_t idle_seconds = 30;
   /// Start the built-in applications `echo` and `last-seen`.
   bool builtin_apps = true;
+
+  // -- the cluster of this AS (docs/cluster.md); empty listen: a lone node --
+  /// host:port the cluster listener binds (CAF's BASP over mutual TLS);
+  /// port 0: any free port, reported by options() once started.
+  std::string cluster_listen;
+  /// Members to join, host:port each; none: this node starts the cluster.
+  std::vector<std::string> cluster_seeds;
+  /// This node's name in the cluster, unique; empty: its listen address.
+  std::string node_name;
+  /// ca.pem, node.pem and node-key.pem (`irsp-node cluster init` / `issue`);
+  /// empty: `<data_dir>/cluster`.
+  std::string cluster_dir;
+  /// Members are pinged this often; one silent for `failure_ms` is dead.
+  std::uint32_t heartbeat_ms = 500;
+  std::uint32_t failure_ms = 3000;
+  /// The node that serves the account store, by name; empty: the first seed
+  /// (this node when it has none).
+  std::string storage_node;
+};
+
+/// A member of the cluster as this node sees it.
+struct cluster_member {
+  std::string name;
+  std::string address;
+  std::string state; ///< "self", "alive" or "dead"
 };
 
 /// What an account operation through the node came to. `status` is the
@@ -126,6 +152,10 @@ public:
   /// §8.3.3 pushes to a user or device as application `app` (which must be
   /// registered); waits for and returns the status.
   send_result push(const std::string& app, const std::string& to, const std::string& payload);
+
+  /// The cluster's members as this node sees them, itself first; empty for
+  /// a lone node.
+  std::vector<cluster_member> cluster_members();
 
 private:
   struct impl;
