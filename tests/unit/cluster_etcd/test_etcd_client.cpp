@@ -179,7 +179,7 @@ TEST_CASE("a lease not kept alive expires and takes its key with it") {
   CHECK(taken->applied);
 }
 
-TEST_CASE("revoke removes the lease's keys at once; an unknown lease is an error") {
+TEST_CASE("revoke removes the lease's keys at once and an unknown lease is an error") {
   irsp::test::etcd_process etcd;
   etcd_client c(etcd.endpoint(), 2000ms);
   auto lease = c.grant(60);
