@@ -51,8 +51,20 @@ public:
 
   /// "http://127.0.0.1:PORT".
   const std::string& endpoint() const { return endpoint_; }
-  /// The server's process id (to SIGSTOP/SIGCONT it).
+  /// The server's process id.
   pid_t pid() const { return pid_; }
+
+  /// SIGSTOPs the server and returns once it has stopped: kill() returns
+  /// before every thread has, and a stopping etcd may still answer.
+  bool freeze() {
+    if (::kill(pid_, SIGSTOP) != 0)
+      return false;
+    int status = 0;
+    return ::waitpid(pid_, &status, WUNTRACED) == pid_ && WIFSTOPPED(status);
+  }
+
+  /// SIGCONTs a frozen server.
+  void thaw() { ::kill(pid_, SIGCONT); }
 
 private:
   bool start() {
