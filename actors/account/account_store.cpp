@@ -130,6 +130,14 @@ std::unique_ptr<account_store> account_store::open(const store_options& options,
     return nullptr;
   }
   std::unique_ptr<rocksdb::DB> db{raw};
+  // A snapshot clears the store (its domain too) before it fills it again.
+  std::string partial;
+  if (!options.accept_partial_replica
+      && db->Get(rocksdb::ReadOptions{}, keys::replica_incomplete, &partial).ok()) {
+    error = "data dir " + options.path
+            + " holds a half-received replica snapshot: it is a copy of nothing";
+    return nullptr;
+  }
   // A data dir belongs to one domain for life: every stored address ends in it.
   auto effective = options;
   std::string stored;
@@ -141,13 +149,6 @@ std::unique_ptr<account_store> account_store::open(const store_options& options,
       return nullptr;
     }
     effective.domain = stored;
-    std::string partial;
-    if (!options.accept_partial_replica
-        && db->Get(rocksdb::ReadOptions{}, keys::replica_incomplete, &partial).ok()) {
-      error = "data dir " + options.path
-              + " holds a half-received replica snapshot: it is a copy of nothing";
-      return nullptr;
-    }
   } else {
     if (effective.domain.empty())
       effective.domain = "localhost";
