@@ -30,6 +30,7 @@ enum RegisterStatus {
   missingDeviceInfo @6;   # a device needs model, manufacturer and serial
   notAllowed @7;          # in-band registration is closed on this node
   storageFailure @8;      # the store could not make the change durable
+  storageUnavailable @9;  # no live copy of the data (no backup): try again later
 }
 struct RegisterResponse {
   status @0 :RegisterStatus;
@@ -60,6 +61,7 @@ enum ModifyStatus {
   notAllowed @8;         # requester is another account
   storageFailure @9;
   noChanges @10;         # the request names no field
+  storageUnavailable @11;  # no live copy of the data (no backup): try again later
 }
 struct ModifyResponse {
   status @0 :ModifyStatus;
@@ -76,6 +78,7 @@ enum DeleteStatus {
   noSuchAccount @1;
   notAllowed @2;
   storageFailure @3;
+  storageUnavailable @4;  # no live copy of the data (no backup): try again later
 }
 struct DeleteResponse {
   status @0 :DeleteStatus;
@@ -93,6 +96,7 @@ enum ResetCodeStatus {
   notADevice @2;
   notAllowed @3;
   storageFailure @4;
+  storageUnavailable @5;  # no live copy of the data (no backup): try again later
 }
 struct ResetCodeResponse {
   status @0 :ResetCodeStatus;

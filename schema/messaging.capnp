@@ -50,6 +50,7 @@ enum PushStatus {
   queueFull @5;           # recipient offline and its queue at its cap: not stored
   storageFailure @6;      # recipient offline and the queue could not be written
   noSuchApplication @7;   # the sending application is not registered
+  storageUnavailable @8;  # no live copy of the data (no backup): try again later
 }
 
 # §8.4 application to application in the same AS (Table 7).
@@ -82,6 +83,7 @@ enum BindStatus {
   notAUser @4;            # only users bind devices
   tooManyAttempts @5;     # too many wrong codes lately for this user or device
   storageFailure @6;
+  storageUnavailable @7;  # no live copy of the data (no backup): try again later
 }
 struct Unbind {
   account @0 :Text;       # either side may unbind
@@ -91,6 +93,7 @@ enum UnbindStatus {
   ok @0;
   notBound @1;
   storageFailure @2;
+  storageUnavailable @3;  # no live copy of the data (no backup): try again later
 }
 
 # User <-> device messages between bound accounts, and from an account to
@@ -118,6 +121,7 @@ enum DirectStatus {
   queueFull @5;
   storageFailure @6;
   noSuchResource @7;      # for one session that is not there, and not to go to the account
+  storageUnavailable @8;  # no live copy of the data (no backup): try again later
 }
 
 # What the offline queue stores for an account (XEP-0160 style).

@@ -12,3 +12,9 @@ target_link_libraries(irsp_account_store PUBLIC irsp_schema irsp_credentials
 
 add_library(irsp_account_server STATIC ${CMAKE_CURRENT_LIST_DIR}/account_server.cpp)
 target_link_libraries(irsp_account_server PUBLIC irsp_account_store caf)
+
+# Issue 14: primary -> backup replication of the account store (one shard).
+add_library(irsp_account_replication STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/replication.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/replica_applier.cpp)
+target_link_libraries(irsp_account_replication PUBLIC irsp_account_store caf)

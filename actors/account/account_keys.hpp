@@ -71,5 +71,8 @@ inline std::string queue_meta(std::string_view address) {
 /// "m/...": the store's own metadata (its domain, one-off migrations).
 inline const std::string domain = "m/domain";
 inline const std::string legacy_offline_imported = "m/offline-imported";
+/// Present while a backup holds a half-received snapshot of its primary:
+/// such a store is not a copy of anything and must not be served.
+inline const std::string replica_incomplete = "m/replica-incomplete";
 
 } // namespace irsp::account::keys

@@ -130,6 +130,14 @@ std::unique_ptr<account_store> account_store::open(const store_options& options,
     return nullptr;
   }
   std::unique_ptr<rocksdb::DB> db{raw};
+  // A snapshot clears the store (its domain too) before it fills it again.
+  std::string partial;
+  if (!options.accept_partial_replica
+      && db->Get(rocksdb::ReadOptions{}, keys::replica_incomplete, &partial).ok()) {
+    error = "data dir " + options.path
+            + " holds a half-received replica snapshot: it is a copy of nothing";
+    return nullptr;
+  }
   // A data dir belongs to one domain for life: every stored address ends in it.
   auto effective = options;
   std::string stored;
@@ -194,16 +202,31 @@ db_access account_store::access() const {
   return out;
 }
 
-bool account_store::write(const db_access& db, rocksdb::WriteBatch& batch,
-                          bool force_sync) const {
+void account_store::set_replicator(std::shared_ptr<replicator> r) {
+  std::lock_guard<std::mutex> guard{replicator_mutex_};
+  replicator_ = std::move(r);
+}
+
+write_status account_store::write(const db_access& db, rocksdb::WriteBatch& batch,
+                                  bool force_sync) const {
   if (!db)
+    return write_status::failed;
+  auto local_write = [&] {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync_writes || force_sync;
+    if (db->Write(wo, &batch).ok())
+      return true;
+    needs_recovery_ = true;
     return false;
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes || force_sync;
-  if (db->Write(wo, &batch).ok())
-    return true;
-  needs_recovery_ = true;
-  return false;
+  };
+  std::shared_ptr<replicator> copier;
+  {
+    std::lock_guard<std::mutex> guard{replicator_mutex_};
+    copier = replicator_;
+  }
+  if (copier)
+    return copier->replicate(batch, local_write);
+  return local_write() ? write_status::ok : write_status::failed;
 }
 
 // Whether the disk takes a small synced write in the database's directory:
@@ -317,8 +340,10 @@ register_response account_store::register_account(const register_request& req) {
   // this name (bindings or messages of a deleted namesake) goes in the same
   // write, so the name cannot inherit it.
   std::vector<std::string> stale;
-  if (!erase_account_data(db.db, address, batch, stale) || !write(db, batch)) {
-    out.status = register_status::STORAGE_FAILURE;
+  auto written = erase_account_data(db.db, address, batch, stale) ? write(db, batch)
+                                                                  : write_status::failed;
+  if (written != write_status::ok) {
+    out.status = write_failure<register_status>(written);
     return out;
   }
   out.status = register_status::OK;
@@ -394,8 +419,8 @@ modify_response account_store::modify(const modify_request& req) {
   r.view.version += 1;
   rocksdb::WriteBatch batch;
   batch.Put(keys::account(*address), encode_record(r));
-  if (!write(db, batch)) {
-    out.status = modify_status::STORAGE_FAILURE;
+  if (auto written = write(db, batch); written != write_status::ok) {
+    out.status = write_failure<modify_status>(written);
     return out;
   }
   out.status = modify_status::OK;
@@ -429,9 +454,11 @@ delete_response account_store::remove(const delete_request& req) {
   // every queued message.
   rocksdb::WriteBatch batch;
   batch.Delete(keys::account(*address));
-  if (!erase_account_data(db.db, *address, batch, out.unbound) || !write(db, batch)) {
+  auto written = erase_account_data(db.db, *address, batch, out.unbound) ? write(db, batch)
+                                                                         : write_status::failed;
+  if (written != write_status::ok) {
     out.unbound.clear();
-    out.status = delete_status::STORAGE_FAILURE;
+    out.status = write_failure<delete_status>(written);
     return out;
   }
   out.status = delete_status::OK;
@@ -470,8 +497,9 @@ reset_code_response account_store::reset_code(const reset_code_request& req) {
   batch.Put(keys::account(*address), encode_record(found));
   bool scanned = !options_.reset_unbinds
                  || binding_store::erase_all(db.db, *address, batch, out.unbound);
-  if (!scanned || !write(db, batch)) {
-    out.status = reset_code_status::STORAGE_FAILURE;
+  auto written = scanned ? write(db, batch) : write_status::failed;
+  if (written != write_status::ok) {
+    out.status = write_failure<reset_code_status>(written);
     out.unbound.clear();
     return out;
   }

@@ -16,6 +16,7 @@
 
 #include "actors/account/account_record.hpp"
 #include "actors/account/exchanges.hpp"
+#include "actors/account/replicator.hpp"
 
 namespace rocksdb {
 class DB;
@@ -42,6 +43,10 @@ struct store_options {
   /// After a failed write RocksDB refuses every further write until it is
   /// resumed or reopened; the store tries that at most this often.
   std::chrono::milliseconds recovery_interval{1000};
+  /// Open a store that holds a half-received replica snapshot (only the
+  /// backup's replica_applier does, to replace it); otherwise such a store is
+  /// refused, since it is a copy of nothing.
+  bool accept_partial_replica = false;
 };
 
 /// Shared use of the database for one operation: the store does not reopen
@@ -121,9 +126,17 @@ public:
   /// for one operation only; after taking an address lock, never before.
   db_access access() const;
 
-  /// Writes `batch` (WAL synced when sync_writes or `force_sync`); false on
-  /// failure, after which the store starts recovering.
-  bool write(const db_access& db, rocksdb::WriteBatch& batch, bool force_sync = false) const;
+  /// Writes `batch` (WAL synced when sync_writes or `force_sync`) and, when
+  /// a replicator is set, has it copied to the backup; ok only when every
+  /// copy holds it. After a failed local write the store starts recovering.
+  /// Every change of the store and of the modules beside it goes through
+  /// here: it is the one point where replication hooks in.
+  write_status write(const db_access& db, rocksdb::WriteBatch& batch,
+                     bool force_sync = false) const;
+
+  /// From now on every write is also copied by `r` (null: local writes only,
+  /// as on a node without replication).
+  void set_replicator(std::shared_ptr<replicator> r);
 
   /// Serialises changes to one account: every change to an address's keys
   /// (account, bindings, queue) is made holding its lock.
@@ -151,6 +164,8 @@ private:
   mutable std::unique_ptr<rocksdb::DB> db_;
   mutable std::atomic<bool> needs_recovery_{false};
   mutable std::chrono::steady_clock::time_point last_recovery_{};
+  mutable std::mutex replicator_mutex_;
+  std::shared_ptr<replicator> replicator_;
 };
 
 } // namespace irsp::account

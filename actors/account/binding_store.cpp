@@ -56,8 +56,8 @@ bind_status binding_store::bind(const std::string& user, const std::string& devi
   rocksdb::WriteBatch batch;
   batch.Put(keys::binding(*u, *d), "");
   batch.Put(keys::binding(*d, *u), "");
-  if (!accounts_.write(db, batch))
-    return bind_status::STORAGE_FAILURE;
+  if (auto written = accounts_.write(db, batch); written != write_status::ok)
+    return write_failure<bind_status>(written);
   return bind_status::OK;
 }
 
@@ -79,8 +79,8 @@ unbind_status binding_store::unbind(const std::string& account, const std::strin
   rocksdb::WriteBatch batch;
   batch.Delete(keys::binding(*a, *p));
   batch.Delete(keys::binding(*p, *a));
-  if (!accounts_.write(db, batch))
-    return unbind_status::STORAGE_FAILURE;
+  if (auto written = accounts_.write(db, batch); written != write_status::ok)
+    return write_failure<unbind_status>(written);
   return unbind_status::OK;
 }
 

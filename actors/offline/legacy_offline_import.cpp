@@ -80,7 +80,7 @@ bool import_legacy_offline(account::account_store& accounts, const std::string& 
       if (address != current) {
         finish_queue();
         if (batch.GetDataSize() > batch_bytes) {
-          if (!accounts.write(db, batch, true)) {
+          if (accounts.write(db, batch, true) != account::write_status::ok) {
             error = "cannot write the imported offline messages to the account store";
             return false;
           }
@@ -115,7 +115,7 @@ bool import_legacy_offline(account::account_store& accounts, const std::string& 
     old.reset();
     batch.Put(keys::legacy_offline_imported, "");
     // Synced whatever sync_writes says: the old store goes next.
-    if (!accounts.write(db, batch, true)) {
+    if (accounts.write(db, batch, true) != account::write_status::ok) {
       error = "cannot write the imported offline messages to the account store";
       return false;
     }

@@ -15,7 +15,7 @@ class offline_store;
 ///
 /// Handles:
 /// - (enqueue_atom, std::string address, delivery) -> int: 0 queued, 1 full,
-///   2 failed (storage), 3 no such account
+///   2 failed (storage), 3 no such account, 4 unavailable (no live backup)
 /// - (drain_atom, std::string address) -> (std::vector<delivery>, std::string last_key)
 /// - (ack_atom, std::string address, std::string last_key) -> bool
 caf::actor spawn_offline_queue(caf::actor_system& system, std::shared_ptr<offline_store> store);

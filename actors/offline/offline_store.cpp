@@ -94,7 +94,7 @@ bool scan(const account::account_store& accounts, const account::db_access& db,
     return true;
   meta.count = count;
   expired.Put(keys::queue_meta(address), encode_meta(meta));
-  return accounts.write(db, expired);
+  return accounts.write(db, expired) == account::write_status::ok;
 }
 
 } // namespace
@@ -128,7 +128,12 @@ enqueue_result offline_store::enqueue(const std::string& address, message::deliv
   ++meta.count;
   ++meta.next_seq;
   batch.Put(keys::queue_meta(address), encode_meta(meta));
-  return accounts_->write(db, batch) ? enqueue_result::queued : enqueue_result::failed;
+  switch (accounts_->write(db, batch)) {
+    case account::write_status::ok: return enqueue_result::queued;
+    case account::write_status::unavailable: return enqueue_result::unavailable;
+    case account::write_status::failed: break;
+  }
+  return enqueue_result::failed;
 }
 
 drained offline_store::peek(const std::string& address) {
@@ -169,7 +174,7 @@ bool offline_store::ack(const std::string& address, const std::string& last_key)
     return true;
   meta.count = meta.count > removed ? meta.count - removed : 0;
   batch.Put(keys::queue_meta(address), encode_meta(meta));
-  return accounts_->write(db, batch);
+  return accounts_->write(db, batch) == account::write_status::ok;
 }
 
 std::size_t offline_store::size(const std::string& address) {

@@ -21,8 +21,9 @@ struct offline_options {
   std::int64_t ttl_ms = 7LL * 24 * 3600 * 1000; ///< a stored message expires after this
 };
 
-/// What enqueue came to.
-enum class enqueue_result { queued, full, failed, no_account };
+/// What enqueue came to (the offline queue actor answers it as an int, in
+/// this order).
+enum class enqueue_result { queued, full, failed, no_account, unavailable };
 
 /// Stored messages of one account, oldest first, and the key to ack them by.
 struct drained {

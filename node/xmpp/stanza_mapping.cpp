@@ -29,6 +29,9 @@ constexpr stanza_condition resource_constraint{"wait", "resource-constraint"};
 constexpr stanza_condition feature_not_implemented{"cancel", "feature-not-implemented"};
 constexpr stanza_condition service_unavailable{"cancel", "service-unavailable"};
 constexpr stanza_condition remote_server_not_found{"cancel", "remote-server-not-found"};
+// No live copy of the data to make a change durable on (a node of the AS is
+// down): the service is there but not now, so "wait" tells clients to retry.
+constexpr stanza_condition storage_unavailable{"wait", "service-unavailable"};
 
 // A value outside the enum (a newer peer's code) must still produce a valid
 // error stanza.
@@ -51,6 +54,7 @@ std::optional<stanza_condition> error_condition(account::register_status s) {
     // registration; forbidden would suggest other credentials could help.
     case S::NOT_ALLOWED: return not_allowed;
     case S::STORAGE_FAILURE: return internal_error;
+    case S::STORAGE_UNAVAILABLE: return storage_unavailable;
   }
   return unknown_status;
 }
@@ -68,6 +72,7 @@ std::optional<stanza_condition> error_condition(account::modify_status s) {
     case S::VERSION_CONFLICT: return conflict;
     case S::NOT_ALLOWED: return forbidden;
     case S::STORAGE_FAILURE: return internal_error;
+    case S::STORAGE_UNAVAILABLE: return storage_unavailable;
     case S::NO_CHANGES: return bad_request;
   }
   return unknown_status;
@@ -80,6 +85,7 @@ std::optional<stanza_condition> error_condition(account::delete_status s) {
     case S::NO_SUCH_ACCOUNT: return item_not_found;
     case S::NOT_ALLOWED: return forbidden;
     case S::STORAGE_FAILURE: return internal_error;
+    case S::STORAGE_UNAVAILABLE: return storage_unavailable;
   }
   return unknown_status;
 }
@@ -92,6 +98,7 @@ std::optional<stanza_condition> error_condition(account::reset_code_status s) {
     case S::NOT_A_DEVICE: return bad_request;
     case S::NOT_ALLOWED: return forbidden;
     case S::STORAGE_FAILURE: return internal_error;
+    case S::STORAGE_UNAVAILABLE: return storage_unavailable;
   }
   return unknown_status;
 }
@@ -120,6 +127,7 @@ std::optional<stanza_condition> error_condition(message::push_status s) {
     case S::PAYLOAD_TOO_LARGE: return too_large;
     case S::QUEUE_FULL: return resource_constraint;
     case S::STORAGE_FAILURE: return internal_error;
+    case S::STORAGE_UNAVAILABLE: return storage_unavailable;
     case S::NO_SUCH_APPLICATION: return item_not_found;
   }
   return unknown_status;
@@ -148,6 +156,7 @@ std::optional<stanza_condition> error_condition(message::direct_status s) {
     case S::PAYLOAD_TOO_LARGE: return too_large;
     case S::QUEUE_FULL: return resource_constraint;
     case S::STORAGE_FAILURE: return internal_error;
+    case S::STORAGE_UNAVAILABLE: return storage_unavailable;
     // RFC 6121 §8.5.3.2.1: the error for a resource that is not there.
     case S::NO_SUCH_RESOURCE: return service_unavailable;
   }
@@ -164,6 +173,7 @@ std::optional<stanza_condition> error_condition(message::bind_status s) {
     case S::NOT_A_USER: return bad_request;
     case S::TOO_MANY_ATTEMPTS: return rate_limited;
     case S::STORAGE_FAILURE: return internal_error;
+    case S::STORAGE_UNAVAILABLE: return storage_unavailable;
   }
   return unknown_status;
 }
@@ -174,6 +184,7 @@ std::optional<stanza_condition> error_condition(message::unbind_status s) {
     case S::OK: return std::nullopt;
     case S::NOT_BOUND: return item_not_found;
     case S::STORAGE_FAILURE: return internal_error;
+    case S::STORAGE_UNAVAILABLE: return storage_unavailable;
   }
   return unknown_status;
 }

@@ -219,8 +219,9 @@ TEST_CASE("every status code of the schema has a name") {
     names.insert("delete/" + n);
   for (auto& [s, n] : all_statuses<reset_code_status>())
     names.insert("reset-code/" + n);
-  CHECK(names.size() == 9 + 11 + 4 + 5);
+  CHECK(names.size() == 10 + 12 + 5 + 6);
   CHECK(names.count("register/missing-device-info"));
+  CHECK(names.count("reset-code/storage-unavailable"));
   CHECK(status_name(modify_status::NO_SUCH_ACCOUNT) == "no-such-account");
 }
 

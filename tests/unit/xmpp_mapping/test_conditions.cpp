@@ -110,4 +110,9 @@ TEST_CASE("conditions tell a client whether to retry, fix or give up",
         == stanza_condition{"modify", "policy-violation"});
   CHECK(error_condition(message::direct_status::STORAGE_FAILURE)
         == stanza_condition{"wait", "internal-server-error"});
+  // No live copy of the data (issue 14): retry later, not a server bug.
+  CHECK(error_condition(register_status::STORAGE_UNAVAILABLE)
+        == stanza_condition{"wait", "service-unavailable"});
+  CHECK(error_condition(message::push_status::STORAGE_UNAVAILABLE)
+        == stanza_condition{"wait", "service-unavailable"});
 }
