@@ -6,6 +6,7 @@
 
 #include "irsp/node.hpp"
 #include "node/account_cli.hpp"
+#include "node/cluster_cli.hpp"
 
 namespace {
 
@@ -96,8 +97,12 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   auto* account = app.add_subcommand("account", "manage accounts of a stopped node");
   irsp::cli::add_account_commands(*account, where, exit_code);
+  irsp::cli::cluster_location cluster_where;
+  auto* cluster = app.add_subcommand("cluster", "certificates for the nodes of this AS's cluster");
+  irsp::cli::add_cluster_commands(*cluster, cluster_where, exit_code);
   app.parse_complete_callback([&] {
     where = {o.data_dir, o.domain, o.scram_iterations};
+    cluster_where = {o.data_dir};
   });
 
   try {
@@ -110,7 +115,7 @@ int main(int argc, char** argv) {
     std::cerr << "irsp-node: error: " << e.what() << " (see --help)\n";
     return 2;
   }
-  if (account->parsed())
+  if (account->parsed() || cluster->parsed())
     return exit_code;
 
   o.open_registration = !closed;
