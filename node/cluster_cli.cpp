@@ -88,6 +88,10 @@ void add_init(CLI::App& cluster, const cluster_location& where, int& exit_code) 
       exit_code = fail(err);
       return;
     }
+    if (auto err = tls::check_node_name(name); !err.empty()) {
+      exit_code = fail(err);
+      return;
+    }
     if (auto err = tls::create_cluster_ca(ca_dir.string(), new_ca_name()); !err.empty()) {
       exit_code = fail(err);
       return;

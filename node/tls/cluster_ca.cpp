@@ -156,6 +156,13 @@ std::string create_cluster_ca(const std::string& dir, const std::string& name) {
   return write_pair(key_path, key.get(), cert_path, cert.get());
 }
 
+std::string check_node_name(const std::string& node_name) {
+  if (!is_dns_name(node_name))
+    return "cannot make a certificate for node \"" + node_name
+           + "\": not a DNS name (letters, digits, '-' and '.')";
+  return {};
+}
+
 std::string issue_node_certificate(const std::string& ca_dir, const std::string& out_dir,
                                    const std::string& node_name) {
   fs::path ca_cert_path = fs::path(ca_dir) / cluster_ca_cert_file;
@@ -165,9 +172,8 @@ std::string issue_node_certificate(const std::string& ca_dir, const std::string&
   fs::path out_key = fs::path(out_dir) / node_key_file;
   if (auto err = refuse_existing({out_ca, out_cert, out_key}); !err.empty())
     return err;
-  if (!is_dns_name(node_name))
-    return "cannot make a certificate for node \"" + node_name
-           + "\": not a DNS name (letters, digits, '-' and '.')";
+  if (auto err = check_node_name(node_name); !err.empty())
+    return err;
 
   x509_ptr ca;
   pkey_ptr ca_key;

@@ -25,6 +25,11 @@ inline constexpr const char* node_key_file = "node-key.pem";
 /// or "" on success.
 std::string create_cluster_ca(const std::string& dir, const std::string& name);
 
+/// "" when `node_name` can name a node in its certificate (a DNS name:
+/// letters, digits, '-' and '.'); else the error line `issue_node_certificate`
+/// would give.
+std::string check_node_name(const std::string& node_name);
+
 /// Issues a certificate for the node `node_name` (a DNS name) with the CA in
 /// `ca_dir`: writes `out_dir/node-key.pem` (EC P-256, mode 0600),
 /// `out_dir/node.pem` (CA:FALSE, digitalSignature, serverAuth and clientAuth,
