@@ -6,6 +6,7 @@
 
 #include "irsp/node.hpp"
 #include "node/account_cli.hpp"
+#include "node/cluster_cli.hpp"
 #include "node/cluster_status.hpp"
 
 namespace {
@@ -115,14 +116,16 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   auto* account = app.add_subcommand("account", "manage accounts of a stopped node");
   irsp::cli::add_account_commands(*account, where, exit_code);
-  auto* cluster = app.add_subcommand("cluster", "the cluster of this AS (docs/cluster.md)");
-  cluster->require_subcommand(1);
+  irsp::cli::cluster_location cluster_where;
+  auto* cluster = app.add_subcommand("cluster", "the cluster of this AS: certificates, status (docs/cluster.md)");
+  irsp::cli::add_cluster_commands(*cluster, cluster_where, exit_code);
   std::string status_node;
   auto* status = cluster->add_subcommand("status", "how a running member sees the cluster");
   status->add_option("--node", status_node, "the member to ask, host:port of its cluster "
                                             "listener")->required();
   app.parse_complete_callback([&] {
     where = {o.data_dir, o.domain, o.scram_iterations};
+    cluster_where = {o.data_dir};
   });
 
   try {
@@ -135,12 +138,12 @@ int main(int argc, char** argv) {
     std::cerr << "irsp-node: error: " << e.what() << " (see --help)\n";
     return 2;
   }
-  if (account->parsed())
-    return exit_code;
   if (status->parsed()) {
     auto dir = o.cluster_dir.empty() ? o.data_dir + "/cluster" : o.cluster_dir;
     return irsp::cli::print_cluster_status(status_node, dir, std::cout, std::cerr);
   }
+  if (account->parsed() || cluster->parsed())
+    return exit_code;
 
   o.open_registration = !closed;
   o.builtin_apps = !no_builtin_apps;

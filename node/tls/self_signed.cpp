@@ -1,19 +1,12 @@
 // IRSP §9 / RFC 5280, RFC 6125: the node's own certificate, made self-signed on first start.
 #include "node/tls/self_signed.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <string_view>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "node/tls/openssl_handles.hpp"
+#include "node/tls/certificate_files.hpp"
 
 namespace irsp::tls {
 
@@ -33,55 +26,13 @@ constexpr long backdate_seconds = 3600;
 // RFC 5280 ub-common-name.
 constexpr std::size_t max_common_name = 64;
 
-bool is_dns_name(std::string_view s) {
-  if (s.empty() || s.size() > 253 || s.front() == '.' || s.front() == '-' || s.back() == '.'
-      || s.find("..") != std::string_view::npos)
-    return false;
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '-' || c == '.';
-    if (!ok)
-      return false;
-  }
-  return true;
-}
-
-bool is_ip_literal(const std::string& s) {
-  ASN1_OCTET_STRING* ip = a2i_IPADDRESS(s.c_str());
-  if (ip == nullptr)
-    return false;
-  ASN1_OCTET_STRING_free(ip);
-  return true;
-}
-
-std::string errno_text() { return std::strerror(errno); }
-
-std::string read_error(const char* what, const std::string& path) {
-  return std::string("cannot read ") + what + " " + path + ": " + drain_openssl_errors();
-}
-
-std::string time_text(const ASN1_TIME* t) {
-  bio_ptr out(BIO_new(BIO_s_mem()));
-  ASN1_TIME_print(out.get(), t);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(out.get(), &data);
-  return std::string(data, n > 0 ? static_cast<std::size_t>(n) : 0);
-}
-
 std::string check_existing(const std::string& cert_path, const std::string& key_path) {
-  ERR_clear_error();
-  bio_ptr cert_in(BIO_new_file(cert_path.c_str(), "r"));
-  if (!cert_in)
-    return read_error("certificate", cert_path);
-  x509_ptr cert(PEM_read_bio_X509(cert_in.get(), nullptr, refuse_password, nullptr));
-  if (!cert)
-    return read_error("certificate", cert_path);
-  bio_ptr key_in(BIO_new_file(key_path.c_str(), "r"));
-  if (!key_in)
-    return read_error("private key", key_path);
-  pkey_ptr key(PEM_read_bio_PrivateKey(key_in.get(), nullptr, refuse_password, nullptr));
-  if (!key)
-    return read_error("private key", key_path);
+  x509_ptr cert;
+  if (auto err = load_certificate(cert_path, cert); !err.empty())
+    return err;
+  pkey_ptr key;
+  if (auto err = load_private_key(key_path, key); !err.empty())
+    return err;
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
     return "private key " + key_path + " does not belong to certificate " + cert_path;
@@ -95,26 +46,14 @@ std::string check_existing(const std::string& cert_path, const std::string& key_
   return {};
 }
 
-std::string add_extension(X509* cert, int nid, const std::string& value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  x509_extension_ptr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
-    return std::string("cannot add ") + OBJ_nid2sn(nid) + " extension: " + drain_openssl_errors();
-  return {};
-}
-
 std::string make_certificate(const std::string& domain, EVP_PKEY* key, x509_ptr& out) {
   x509_ptr cert(X509_new());
-  bignum_ptr serial(BN_new());
-  if (!cert || !serial)
+  if (!cert)
     return "out of memory making certificate";
-  // RFC 5280 §4.1.2.2: positive, at most 20 octets; random so two nodes that
-  // made certificates for the same domain never collide.
+  // Random so two nodes that made certificates for the same domain never collide.
+  if (auto err = set_random_serial(cert.get()); !err.empty())
+    return err;
   if (X509_set_version(cert.get(), X509_VERSION_3) != 1
-      || BN_rand(serial.get(), 159, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) != 1
-      || BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr
       || X509_gmtime_adj(X509_getm_notBefore(cert.get()), -backdate_seconds) == nullptr
       || X509_time_adj_ex(X509_getm_notAfter(cert.get()), validity_days, 0, nullptr) == nullptr
       || X509_set_pubkey(cert.get(), key) != 1)
@@ -146,79 +85,12 @@ std::string make_certificate(const std::string& domain, EVP_PKEY* key, x509_ptr&
                             {NID_ext_key_usage, "serverAuth,clientAuth"},
                             {NID_subject_key_identifier, "hash"},
                             {NID_subject_alt_name, san}}) {
-    if (auto err = add_extension(cert.get(), nid, value); !err.empty())
+    if (auto err = add_extension(cert.get(), cert.get(), nid, value); !err.empty())
       return err;
   }
   if (X509_sign(cert.get(), key, EVP_sha256()) <= 0)
     return "cannot sign certificate: " + drain_openssl_errors();
   out = std::move(cert);
-  return {};
-}
-
-// Writes `data` to `path` so that a crash leaves either the old state or the
-// complete new file, never a truncated one.
-std::string write_atomically(const fs::path& path, const std::string& data, mode_t mode) {
-  std::string tmp = path.string() + ".tmp-XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    return "cannot create " + tmp + ": " + errno_text();
-  auto fail = [&](const std::string& what) {
-    std::string err = what + " " + tmp + ": " + errno_text();
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return err;
-  };
-  // mkstemp creates 0600 whatever the umask, so the key is never readable by
-  // others, not even for a moment.
-  if (::fchmod(fd, mode) != 0)
-    return fail("cannot set mode of");
-  for (std::size_t done = 0; done < data.size();) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return fail("cannot write");
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0)
-    return fail("cannot sync");
-  if (::close(fd) != 0) {
-    std::string err = "cannot close " + tmp + ": " + errno_text();
-    ::unlink(tmp.c_str());
-    return err;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = "cannot rename " + tmp + " to " + path.string() + ": " + errno_text();
-    ::unlink(tmp.c_str());
-    return err;
-  }
-  // The rename itself is durable only once the directory is synced.
-  fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
-}
-
-std::string pem_of(bool (*write)(BIO*, void*), void* object, std::string& out) {
-  bio_ptr mem(BIO_new(BIO_s_mem()));
-  if (!mem || !write(mem.get(), object))
-    return drain_openssl_errors();
-  char* data = nullptr;
-  long n = BIO_get_mem_data(mem.get(), &data);
-  out.append(data, static_cast<std::size_t>(n));
-  return {};
-}
-
-std::string create_parent(const fs::path& path) {
-  if (!path.has_parent_path())
-    return {};
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec)
-    return "cannot create directory " + path.parent_path().string() + ": " + ec.message();
   return {};
 }
 
@@ -237,15 +109,9 @@ std::string generate(const std::string& cert_path, const std::string& key_path,
 
   std::string key_pem;
   std::string cert_pem;
-  auto write_key = [](BIO* b, void* k) {
-    return PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0, nullptr,
-                                    nullptr)
-           == 1;
-  };
-  auto write_cert = [](BIO* b, void* c) { return PEM_write_bio_X509(b, static_cast<X509*>(c)) == 1; };
-  if (auto err = pem_of(write_key, key.get(), key_pem); !err.empty())
+  if (auto err = pem_of(key.get(), key_pem); !err.empty())
     return "cannot encode private key: " + err;
-  if (auto err = pem_of(write_cert, cert.get(), cert_pem); !err.empty())
+  if (auto err = pem_of(cert.get(), cert_pem); !err.empty())
     return "cannot encode certificate: " + err;
 
   for (const auto& p : {cert_path, key_path})
