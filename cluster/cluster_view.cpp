@@ -3,19 +3,27 @@
 
 #include <caf/all.hpp>
 
+#include <cstdio>
 #include <map>
 
+#include "actors/account/replica_atoms.hpp"
+#include "actors/account/replication.hpp"
 #include "actors/atoms.hpp"
 #include "actors/service_actor.hpp"
 #include "cluster/cluster_atoms.hpp"
+#include "cluster/placement.hpp"
 
 namespace irsp::cluster {
 
 namespace {
 
+using backup_atom = caf::atom_constant<caf::atom("backup")>;
+
 struct view_state {
   view_config cfg;
   std::map<std::string, member_info> alive; // others, by name
+  std::string backup;     // the member being or made the store's backup
+  bool attaching = false; // a snapshot to it is running
   static inline const char* name = "irsp.cluster_view";
 };
 
@@ -29,7 +37,8 @@ void publish_view(view_actor* self) {
     names.push_back(name);
     routers.push_back(m.router);
   }
-  self->send(st.cfg.router, owners_atom::value, std::move(names), std::move(routers));
+  self->send(st.cfg.router, owners_atom::value, st.cfg.self.name, std::move(names),
+             std::move(routers));
   caf::actor accounts, offline;
   if (st.cfg.storage_node == st.cfg.self.name) {
     accounts = st.cfg.self.accounts;
@@ -42,6 +51,47 @@ void publish_view(view_actor* self) {
   self->send(st.cfg.offline_proxy, caf::put_atom::value, offline);
 }
 
+// The member that should hold the store's copy: the current backup while it
+// lives, else the alive member that ranks first for the store.
+std::string choose_backup(const view_state& st) {
+  if (!st.backup.empty() && st.alive.count(st.backup) != 0)
+    return st.backup;
+  std::vector<std::string> candidates;
+  for (auto& [name, m] : st.alive)
+    if (m.replica)
+      candidates.push_back(name);
+  auto* best = home_of("account-store", candidates);
+  return best ? *best : std::string{};
+}
+
+// On the storage node: makes sure a backup is attached; a snapshot runs on a
+// thread of its own (it blocks), changes wait for it meanwhile.
+void check_backup(view_actor* self) {
+  auto& st = self->state;
+  if (!st.cfg.replication || st.attaching || st.cfg.replication->live())
+    return;
+  auto name = choose_backup(st);
+  if (name.empty())
+    return;
+  auto applier = st.alive[name].replica;
+  st.backup = name;
+  st.attaching = true;
+  auto source = st.cfg.replication;
+  auto epoch = st.cfg.self.incarnation; // a restarted primary is a newer one
+  auto view = caf::actor_cast<caf::actor>(self);
+  self->system().spawn<caf::detached>([source, applier, epoch, view, name] {
+    caf::scoped_actor asker{view.home_system()};
+    bool told = false;
+    asker->request(applier, std::chrono::seconds(5), account::replica_epoch_atom::value, epoch)
+      .receive([&](std::uint64_t) { told = true; }, [](caf::error&) {});
+    bool ok = told && source->attach_backup(applier, epoch);
+    std::fprintf(stderr, "irsp-node: account store: %s %s (epoch %llu)\n",
+                 ok ? "backup is" : "could not make backup", name.c_str(),
+                 static_cast<unsigned long long>(epoch));
+    caf::anon_send(view, backup_atom::value, ok);
+  });
+}
+
 } // namespace
 
 caf::actor spawn_cluster_view(caf::actor_system& system, view_config config) {
@@ -50,10 +100,21 @@ caf::actor spawn_cluster_view(caf::actor_system& system, view_config config) {
     ignore_stray_errors(self);
     self->send(config.membership, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
     publish_view(self);
+    if (self->state.cfg.replication)
+      self->send(self, tick_atom::value);
     return {
       [self](member_up_atom, const member_info& m) {
         self->state.alive[m.name] = m;
         publish_view(self);
+        check_backup(self);
+      },
+      [self](backup_atom, bool) { // a snapshot job ended
+        self->state.attaching = false;
+        check_backup(self);
+      },
+      [self](tick_atom) { // a backup that refused a change is dropped: find one
+        check_backup(self);
+        self->delayed_send(self, self->state.cfg.backup_check, tick_atom::value);
       },
       [self](member_down_atom, const member_info& m) {
         auto& alive = self->state.alive;
@@ -62,6 +123,7 @@ caf::actor spawn_cluster_view(caf::actor_system& system, view_config config) {
           return;
         alive.erase(i);
         publish_view(self);
+        check_backup(self);
       },
     };
   });

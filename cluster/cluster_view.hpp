@@ -2,12 +2,18 @@
 // account store, fed to the router and the storage proxies.
 #pragma once
 
+#include <memory>
+#include <chrono>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include "cluster/member_info.hpp"
+
+namespace irsp::account {
+class replication_source;
+} // namespace irsp::account
 
 namespace irsp::cluster {
 
@@ -19,12 +25,23 @@ struct view_config {
   caf::actor offline_proxy;    ///< told (put_atom, offline queue)
   /// The node that serves the account store (its name).
   std::string storage_node;
+  /// When this node is `storage_node`: the store's primary end, which needs
+  /// a live backup before it acknowledges any change.
+  std::shared_ptr<account::replication_source> replication;
+  /// How often a missing backup is looked for.
+  std::chrono::milliseconds backup_check{1000};
 };
 
 /// Spawns the view. Without a coordination service, every member alive owns
 /// accounts (placement follows membership at once), and the store is served
 /// by `storage_node` while it is alive; while it is not, the proxies answer
-/// storage-unavailable.
+/// storage-unavailable. The storage node keeps a full copy on one other
+/// member (its backup: the one alive that ranks first for the store by
+/// rendezvous hashing); when the backup dies it snapshots the store to the
+/// next, and changes wait for that (or are refused: storage-unavailable)
+/// rather than be acknowledged on one copy. Who serves the store changes only
+/// by the operator (`--storage-node` on restart): the log names the backup
+/// holding the newest complete copy.
 caf::actor spawn_cluster_view(caf::actor_system& system, view_config config);
 
 } // namespace irsp::cluster

@@ -37,6 +37,7 @@ struct member_info {
   caf::actor router;         ///< its message server
   caf::actor accounts;       ///< its account server
   caf::actor offline;        ///< its offline queue
+  caf::actor replica;        ///< its applier, for when it is the store's backup
 };
 
 template <class Inspector>
@@ -46,7 +47,7 @@ typename Inspector::result_type inspect(Inspector& f, endpoint& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
-  return f(x.name, x.address, x.incarnation, x.member, x.router, x.accounts, x.offline);
+  return f(x.name, x.address, x.incarnation, x.member, x.router, x.accounts, x.offline, x.replica);
 }
 
 /// A member's state as `cluster status` shows it.

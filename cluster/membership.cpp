@@ -101,7 +101,7 @@ std::vector<member_info> alive_members(const membership_state& st) {
   std::vector<member_info> out{st.cfg.self};
   for (auto& [name, m] : st.members)
     if (m.alive)
-      out.push_back(member_info{m.info.name, m.info.address, m.info.incarnation, {}, {}, {}, {}});
+      out.push_back(member_info{m.info.name, m.info.address, m.info.incarnation, {}, {}, {}, {}, {}});
   return out;
 }
 

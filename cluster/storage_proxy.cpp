@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include "actors/service_actor.hpp"
+#include "actors/storage_errors.hpp"
 
 namespace irsp::cluster {
 
@@ -26,7 +27,7 @@ caf::actor spawn_storage_proxy(caf::actor_system& system, std::string what) {
         auto* self = static_cast<caf::stateful_actor<proxy_state>*>(base);
         auto& target = self->state.target;
         if (!target)
-          return caf::make_error(caf::sec::runtime_error, "storage-unavailable");
+          return storage_unavailable_error();
         self->delegate(target, x.move_content_to_message());
         return caf::delegated<caf::message>{};
       });

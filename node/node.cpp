@@ -11,6 +11,8 @@
 
 #include "actors/account/account_server.hpp"
 #include "actors/account/account_store.hpp"
+#include "actors/account/replica_applier.hpp"
+#include "actors/account/replication.hpp"
 #include "actors/account/messages.hpp"
 #include "actors/app/app_host.hpp"
 #include "actors/app/echo_app.hpp"
@@ -49,6 +51,8 @@ struct node::impl {
   caf::actor view;
   caf::actor accounts_proxy;
   caf::actor offline_proxy;
+  caf::actor replica; // the applier, for when this node is the store's backup
+  std::shared_ptr<account::replication_source> replication;
   std::vector<caf::actor> apps;
   std::unique_ptr<xmpp::c2s_server> c2s;
 
@@ -144,6 +148,8 @@ struct node::impl {
     mc.self.router = router;
     mc.self.accounts = account_server;
     mc.self.offline = offline_queue;
+    replica = account::spawn_replica_applier(*sys, accounts, 0);
+    mc.self.replica = replica;
     for (auto& seed : o.cluster_seeds)
       mc.seeds.push_back(*cluster::parse_endpoint(seed));
     mc.heartbeat = std::chrono::milliseconds(o.heartbeat_ms);
@@ -174,6 +180,16 @@ struct node::impl {
                       : !o.cluster_seeds.empty() ? o.cluster_seeds.front()
                                                  : self_info.name;
     o.storage_node = vc.storage_node;
+    if (vc.storage_node == self_info.name) {
+      if (accounts->partial_replica()) {
+        error = "the account store in " + o.data_dir
+                + " is a half-received copy: this node cannot serve it (start the node "
+                  "holding the complete copy as --storage-node)";
+        return false;
+      }
+      replication = account::replication_source::make(*sys, *accounts);
+      vc.replication = replication;
+    }
     view = cluster::spawn_cluster_view(*sys, std::move(vc));
     return true;
   }
@@ -206,6 +222,9 @@ bool node::start() {
   so.open_registration = o.open_registration;
   so.scram_iterations = o.scram_iterations;
   so.reset_unbinds = o.reset_unbinds;
+  // A member's copy may be a snapshot that died half-way; it is refilled
+  // before it is used, and never served (start_cluster checks).
+  so.accept_partial_replica = !o.cluster_listen.empty();
   d.accounts = account::account_store::open(so, d.error);
   if (!d.accounts)
     return false;
@@ -264,7 +283,6 @@ bool node::start() {
   }
   rc.accounts = d.accounts_proxy ? d.accounts_proxy : d.account_server;
   rc.offline = d.offline_proxy ? d.offline_proxy : d.offline_queue;
-  rc.node_name = o.node_name;
   rc.max_payload = o.max_payload;
   rc.idle_timeout = std::chrono::seconds(o.idle_seconds);
   // Moved: a handle left in this scope would keep the account server and
@@ -323,12 +341,15 @@ void node::stop() {
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   d.apps.clear();
   for (auto* a : {&d.view, &d.membership, &d.router, &d.accounts_proxy, &d.offline_proxy,
-                 &d.offline_queue, &d.account_server}) {
+                 &d.replica, &d.offline_queue, &d.account_server}) {
     if (!*a)
       continue;
     caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
     *a = nullptr;
   }
+  if (d.replication)
+    d.accounts->set_replicator(nullptr);
+  d.replication.reset();
   d.sys.reset(); // waits for every actor, detached workers included
   d.cfg.reset();
   d.offline_store.reset();

@@ -207,6 +207,12 @@ void account_store::set_replicator(std::shared_ptr<replicator> r) {
   replicator_ = std::move(r);
 }
 
+bool account_store::partial_replica() const {
+  auto db = access();
+  std::string ignored;
+  return db && db->Get(rocksdb::ReadOptions{}, keys::replica_incomplete, &ignored).ok();
+}
+
 write_status account_store::write(const db_access& db, rocksdb::WriteBatch& batch,
                                   bool force_sync) const {
   if (!db)

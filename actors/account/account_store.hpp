@@ -121,6 +121,10 @@ public:
 
   const store_options& options() const { return options_; }
 
+  /// Whether this copy is a replica snapshot that was never completed (only
+  /// opened with accept_partial_replica): it must not be served.
+  bool partial_replica() const;
+
   /// The database, for modules that keep per-account data beside the account
   /// (bindings, offline queues; their keys are in account_keys.hpp). Hold it
   /// for one operation only; after taking an address lock, never before.

@@ -52,8 +52,9 @@ struct router_state {
   std::string apps_domain;
   std::unordered_map<std::string, principal_entry> principals;
   std::unordered_map<std::string, app_entry> apps;
-  // The cluster (empty on a lone node): the nodes that own accounts now,
-  // this one included, and the routers of the others.
+  // The cluster (empty on a lone node): this node's name, the nodes that
+  // own accounts now, this one included, and the routers of the others.
+  std::string node_name;
   std::vector<std::string> owners;
   std::unordered_map<std::string, caf::actor> peers;
   std::unordered_map<std::string, std::vector<peer_app>> peer_apps;
@@ -87,7 +88,7 @@ caf::actor home_router(const router_state& st, const std::string& address) {
   if (st.owners.size() < 2)
     return {};
   auto* home = cluster::home_of(address, st.owners);
-  if (!home || *home == st.cfg.node_name)
+  if (!home || *home == st.node_name)
     return {};
   auto i = st.peers.find(*home);
   return i == st.peers.end() ? caf::actor{} : i->second;
@@ -178,7 +179,7 @@ const std::string* successor_of(const router_state& st, const std::string& addre
 void tell_apps(router_actor* self, const caf::actor& peer_router) {
   auto& st = self->state;
   for (auto& [name, app] : st.apps)
-    self->send(peer_router, peer_app_atom::value, st.cfg.node_name, name, app.handle,
+    self->send(peer_router, peer_app_atom::value, st.node_name, name, app.handle,
                app.subscribed);
 }
 
@@ -192,7 +193,7 @@ void change_owners(router_actor* self, std::vector<std::string> names,
   std::unordered_map<std::string, caf::actor> peers;
   std::unordered_set<caf::node_id> alive{self->node()};
   for (std::size_t i = 0; i < names.size() && i < routers.size(); ++i) {
-    if (names[i] == st.cfg.node_name || !routers[i])
+    if (names[i] == st.node_name || !routers[i])
       continue;
     peers.emplace(names[i], routers[i]);
     alive.insert(routers[i].node());
@@ -250,10 +251,10 @@ void transition(router_actor* self, const presence_event& ev,
   publish(self, ev);
   if (st.owners.size() < 2)
     return;
-  auto* next = successor_of(st, ev.address, st.cfg.node_name);
+  auto* next = successor_of(st, ev.address, st.node_name);
   auto i = next ? st.peers.find(*next) : st.peers.end();
   if (i != st.peers.end())
-    self->send(i->second, shadow_atom::value, ev, st.cfg.node_name, std::move(session_nodes));
+    self->send(i->second, shadow_atom::value, ev, st.node_name, std::move(session_nodes));
 }
 
 } // namespace
@@ -455,7 +456,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         }
         self->monitor(app);
         for (auto& [node, r] : st.peers)
-          self->send(r, peer_app_atom::value, st.cfg.node_name, name, app, s);
+          self->send(r, peer_app_atom::value, st.node_name, name, app, s);
         st.apps.emplace(name, app_entry{app, std::move(s)});
         return true;
       },
@@ -464,11 +465,16 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         // Sent here because the sender's view made this node home; if ours
         // disagrees (owners are changing), refuse rather than pass it on
         // again or activate a second actor elsewhere's account.
-        auto target = inner.match_element<std::string>(1) ? inner.get_as<std::string>(1)
-                      : inner.match_element<push_request>(0) ? inner.get_as<push_request>(0).to
-                      : inner.match_element<direct_request>(0)
-                        ? inner.get_as<direct_request>(0).to
-                        : std::string{};
+        std::string target; // CAF's match_element does not check the size
+        if (inner.size() == 4 && inner.match_elements<open_atom, std::string, std::string,
+                                                      session_ref>())
+          target = inner.get_as<std::string>(1);
+        else if (inner.size() == 1 && inner.match_element<push_request>(0))
+          target = inner.get_as<push_request>(0).to;
+        else if (inner.size() == 1 && inner.match_element<direct_request>(0))
+          target = inner.get_as<direct_request>(0).to;
+        else
+          return caf::make_error(caf::sec::unexpected_message);
         if (home_router(self->state, target))
           return caf::make_error(caf::sec::request_receiver_down, "not-home");
         self->delegate(caf::actor_cast<caf::actor>(self), std::move(inner));
@@ -488,7 +494,9 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         }
         notify_if_active(self, address, msg);
       },
-      [self](owners_atom, std::vector<std::string>& names, std::vector<caf::actor>& routers) {
+      [self](owners_atom, const std::string& me, std::vector<std::string>& names,
+             std::vector<caf::actor>& routers) {
+        self->state.node_name = me;
         change_owners(self, std::move(names), std::move(routers));
       },
       [self](peer_app_atom, const std::string& node, const std::string& name,

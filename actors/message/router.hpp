@@ -18,8 +18,6 @@ struct router_config {
   caf::actor offline;            ///< the offline queue module; may be null
   std::size_t max_payload = 64 * 1024;
   std::chrono::milliseconds idle_timeout{30000}; ///< passivation of idle user/device actors
-  /// This node's name in its cluster; empty on a lone node.
-  std::string node_name;
 };
 
 /// Spawns the router. Applications live at `name@apps.<domain>`.
@@ -44,7 +42,7 @@ struct router_config {
 ///
 /// In a cluster (cluster/README.md) each account has one home node
 /// (rendezvous hashing over the owners the router was last told of with
-/// (owners_atom, names, routers)); what is meant for an account homed
+/// (owners_atom, this node's name, names, routers)); what is meant for an account homed
 /// elsewhere goes to that node's router as (home_atom, message) or
 /// (notify_atom, address, message), and its answer straight to the asker.
 /// Routers tell each other their applications (peer_app_atom), and the

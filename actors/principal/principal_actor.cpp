@@ -14,6 +14,7 @@
 
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
+#include "actors/storage_errors.hpp"
 #include "actors/delegation.hpp"
 #include "actors/message/authorization.hpp"
 #include "actors/message/exchanges.hpp"
@@ -182,10 +183,15 @@ caf::result<Response> deliver_or_queue(principal_actor* self, delivery d) {
         rp.deliver(Response{r == 0   ? status::QUEUED
                             : r == 1 ? status::QUEUE_FULL
                             : r == 3 ? status::NO_SUCH_ACCOUNT
+                            : r == 4 ? status::STORAGE_UNAVAILABLE
                                      : status::STORAGE_FAILURE,
                             0});
       },
-      [rp](caf::error&) mutable { rp.deliver(Response{status::STORAGE_FAILURE, 0}); });
+      [rp](caf::error& e) mutable {
+        rp.deliver(Response{is_storage_unavailable(e) ? status::STORAGE_UNAVAILABLE
+                                                      : status::STORAGE_FAILURE,
+                            0});
+      });
   return rp;
 }
 

@@ -611,7 +611,9 @@ void c2s_connection::open_session(const c2s_open& o) {
           c.run_actions();
         });
       },
-      [host, id](caf::error&) {
+      [host, id](caf::error& e) {
+        // The client sees internal-server-error; the operator, why.
+        fprintf(stderr, "irsp-node: c2s: opening a session failed: %s\n", to_string(e).c_str());
         with(host, id, [](c2s_connection& c) {
           c.stream_->fail("internal-server-error", "the session could not be opened");
           c.run_actions();

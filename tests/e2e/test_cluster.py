@@ -1,0 +1,178 @@
+"""One AS on three irsp-node processes (issue 14): slixmpp clients on
+different nodes see each other's presence, message each other, bind and
+reset codes across nodes; an upload on one node reaches an application on
+another and its push comes back; the cluster port refuses garbage and peers
+without the cluster's certificate; `cluster status` lists the members.
+Every client uses slixmpp's defaults (only the certificate is trusted)."""
+
+import asyncio
+import os
+import socket
+import ssl
+import unittest
+
+from cluster_fixtures import Cluster, home_of, name_homed_on
+import xmpp_support as xs
+from xmpp_support import IRSP, q
+
+PASSWORD = "password1"
+DEVICE = ("Cam-1", "Acme", "SN42")
+
+
+class ClusterTestCase(unittest.IsolatedAsyncioTestCase):
+    """Scenarios sharing one cluster; each test uses its own accounts."""
+
+    # Only node 0 hosts the built-in applications: uploads elsewhere must
+    # cross nodes to reach them.
+    extra = {1: ["--no-builtin-apps"], 2: ["--no-builtin-apps"]}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(3, extra=cls.extra).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.__exit__(None, None, None)
+
+    async def asyncSetUp(self):
+        self.clients = []
+
+    async def asyncTearDown(self):
+        for c in self.clients:
+            await c.close()
+
+    def node(self, i):
+        return self.cluster.nodes[i]
+
+    async def register(self, i, name, device=None):
+        client, reply = await xs.register(self.node(i), name, PASSWORD, device)
+        self.clients.append(client)
+        self.assertEqual(xs.status_of(reply), "ok", reply)
+        code = reply.xml.find(".//" + q(IRSP, "code"))
+        return client, None if code is None else code.text
+
+    async def login(self, i, name, resource=None):
+        client, outcome = await xs.login(self.node(i), name, PASSWORD, resource=resource)
+        self.clients.append(client)
+        self.assertEqual(outcome, "session")
+        return client
+
+    async def bind(self, user, device, code):
+        return await user.irsp_iq(
+            "<bind-device xmlns='%s' device='%s@localhost' code='%s'/>" % (IRSP, device, code))
+
+    async def presence_of(self, client, bare, kind):
+        """The next presence of `bare`, which must be of `kind`."""
+        while True:
+            p = await client.next_presence()
+            if p["from"].bare == bare:
+                self.assertEqual(p["type"], kind, p)
+                return p
+
+
+class ThreeNodes(ClusterTestCase):
+    async def test_status_lists_every_member_alive(self):
+        for i in range(3):
+            code, out, err = self.cluster.status(i, via=(i + 1) % 3)
+            self.assertEqual(code, 0, err)
+            lines = out.splitlines()[1:]
+            self.assertEqual(len(lines), 3, out)
+            self.assertIn(self.cluster.names[i], lines[0])
+            self.assertIn("self", lines[0])
+            for other in lines[1:]:
+                self.assertIn("alive", other)
+
+    async def test_user_on_one_node_sees_and_messages_a_device_on_another(self):
+        user, _ = await self.register(0, "u-across")
+        dev, code = await self.register(1, "d-across", device=DEVICE)
+        await dev.close()
+        self.assertEqual(xs.status_of(await self.bind(user, "d-across", code)), "ok")
+        dev = await self.login(1, "d-across", resource="cam")
+        online = await self.presence_of(user, "d-across@localhost", "available")
+        self.assertIsNotNone(online.xml.find(q(IRSP, "transition")))
+        user.send_message(mto="d-across@localhost", mbody="zoom in", mtype="chat")
+        got = await dev.next_message()
+        self.assertEqual((got["from"].bare, got["body"]), ("u-across@localhost", "zoom in"))
+        dev.send_message(mto="u-across@localhost", mbody="zoomed", mtype="chat")
+        got = await user.next_message()
+        self.assertEqual((got["from"].bare, got["body"]), ("d-across@localhost", "zoomed"))
+        await dev.close()
+        await self.presence_of(user, "d-across@localhost", "unavailable")
+
+    async def test_every_pair_of_nodes_routes_messages(self):
+        # Accounts homed on each node, clients on every other: each message
+        # crosses from the sender's node to the home of the addressee's actor.
+        names = self.cluster.names
+        for home in range(3):
+            for via in range(3):
+                if via == home:
+                    continue
+                u = name_homed_on("pu%d%d" % (home, via), names[home], names)
+                d = name_homed_on("pd%d%d" % (home, via), names[(home + 1) % 3], names)
+                user, _ = await self.register(via, u)
+                dev, code = await self.register(home, d, device=DEVICE)
+                self.assertEqual(xs.status_of(await self.bind(user, d, code)), "ok")
+                user.send_message(mto=d + "@localhost", mbody="hi %d%d" % (home, via),
+                                  mtype="chat")
+                got = await dev.next_message()
+                self.assertEqual(got["body"], "hi %d%d" % (home, via))
+
+    async def test_upload_on_one_node_reaches_an_application_on_another(self):
+        client, _ = await self.register(2, "uploader")
+        reply = await client.irsp_iq("<upload xmlns='%s'>across 7</upload>" % IRSP,
+                                     to="echo@apps.localhost")
+        self.assertEqual(xs.status_of(reply), "accepted", reply)
+        push, payload = await client.next_push()
+        self.assertEqual(push["from"], "echo@apps.localhost")
+        self.assertEqual(payload, "across 7")
+
+    async def test_code_reset_and_binding_across_nodes(self):
+        dev, old = await self.register(1, "d-reset", device=DEVICE)
+        reply = await dev.irsp_iq("<reset-code xmlns='%s'/>" % IRSP)
+        self.assertEqual(xs.status_of(reply), "ok")
+        new = reply.xml.find(".//" + q(IRSP, "code")).text
+        user, _ = await self.register(2, "u-reset")
+        self.assertEqual(xs.status_of(await self.bind(user, "d-reset", old)), "wrong-code")
+        self.assertEqual(xs.status_of(await self.bind(user, "d-reset", new)), "ok")
+        # The device's actor hears of the binding wherever it lives: the
+        # user's message is allowed through at once.
+        user.send_message(mto="d-reset@localhost", mbody="bound?", mtype="chat")
+        got = await dev.next_message()
+        self.assertEqual(got["body"], "bound?")
+
+    async def test_the_cluster_port_refuses_garbage_and_strangers_without_harm(self):
+        host, port = self.cluster.names[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            s.sendall(os.urandom(4096))
+            s.settimeout(10)
+            try:
+                while s.recv(4096):
+                    pass
+            except (ConnectionResetError, socket.timeout):
+                pass
+        # A TLS client without a certificate of the cluster CA.
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with self.assertRaises((ssl.SSLError, ConnectionResetError, BrokenPipeError, OSError)):
+            with socket.create_connection((host, int(port)), timeout=10) as raw:
+                with ctx.wrap_socket(raw) as tls:
+                    tls.sendall(b"\x00" * 64)
+                    if not tls.recv(64):
+                        raise ConnectionResetError("closed")
+        # Nothing else noticed: still three members, and traffic still
+        # crosses that node.
+        code, out, _ = self.cluster.status(0)
+        self.assertEqual(code, 0)
+        self.assertEqual(out.count("alive"), 2, out)
+        user, _ = await self.register(0, "u-after-garbage")
+        dev, code = await self.register(1, "d-after-garbage", device=DEVICE)
+        self.assertEqual(xs.status_of(await self.bind(user, "d-after-garbage", code)), "ok")
+        user.send_message(mto="d-after-garbage@localhost", mbody="still here", mtype="chat")
+        self.assertEqual((await dev.next_message())["body"], "still here")
+        for node in self.cluster.nodes:
+            self.assertEqual(node.log_lines("is dead"), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
