@@ -243,18 +243,24 @@ void change_owners(router_actor* self, std::vector<std::string> names,
   }
 }
 
-// A transition of an actor homed here: published, and its state kept by the
-// node that would take over the account.
-void transition(router_actor* self, const presence_event& ev,
-                std::vector<caf::node_id> session_nodes) {
+// The state of an actor homed here, for the node that would take over the
+// account.
+void keep_shadow(router_actor* self, const presence_event& ev,
+                 std::vector<caf::node_id> session_nodes) {
   auto& st = self->state;
-  publish(self, ev);
   if (st.owners.size() < 2)
     return;
   auto* next = successor_of(st, ev.address, st.node_name);
   auto i = next ? st.peers.find(*next) : st.peers.end();
   if (i != st.peers.end())
     self->send(i->second, shadow_atom::value, ev, st.node_name, std::move(session_nodes));
+}
+
+// A transition of an actor homed here: published, and its state kept.
+void transition(router_actor* self, const presence_event& ev,
+                std::vector<caf::node_id> session_nodes) {
+  publish(self, ev);
+  keep_shadow(self, ev, std::move(session_nodes));
 }
 
 } // namespace
@@ -509,6 +515,9 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
             return;
           }
         instances.push_back(peer_app{node, app, s});
+      },
+      [self](shadow_atom, const presence_event& ev, std::vector<caf::node_id>& session_nodes) {
+        keep_shadow(self, ev, std::move(session_nodes)); // from an actor homed here
       },
       [self](shadow_atom, const presence_event& ev, const std::string& home,
              std::vector<caf::node_id>& session_nodes) {

@@ -68,27 +68,45 @@ struct principal_state {
 
 using principal_actor = caf::stateful_actor<principal_state>;
 
+// The state last published, with whom it concerns now.
+presence_event current_state(const principal_state& st) {
+  presence_event ev;
+  ev.address = st.address;
+  ev.kind = st.kind;
+  ev.online = st.online;
+  ev.epoch = st.epoch;
+  ev.sequence = st.sequence;
+  ev.at_ms = st.transition_ms;
+  ev.bound.assign(st.peers.begin(), st.peers.end());
+  return ev;
+}
+
+// The nodes its sessions live on: if this node dies, the node that takes
+// the account over reports it offline only if none of them lives.
+std::vector<caf::node_id> session_nodes(const principal_state& st) {
+  std::vector<caf::node_id> nodes;
+  for (auto& [resource, session] : st.sessions)
+    if (std::find(nodes.begin(), nodes.end(), session.host.node()) == nodes.end())
+      nodes.push_back(session.host.node());
+  return nodes;
+}
+
 void publish_transition(principal_actor* self, bool online) {
   auto& st = self->state;
   if (st.online == online)
     return; // never the same state twice in a row
   st.online = online;
   st.transition_ms = now_ms();
-  presence_event ev;
-  ev.address = st.address;
-  ev.kind = st.kind;
-  ev.online = online;
-  ev.epoch = st.epoch;
-  ev.sequence = ++st.sequence;
-  ev.at_ms = st.transition_ms;
-  ev.bound.assign(st.peers.begin(), st.peers.end());
-  // With the nodes its sessions live on: if this node dies, the node that
-  // takes the account over reports it offline only if none of them lives.
-  std::vector<caf::node_id> nodes;
-  for (auto& [resource, session] : st.sessions)
-    if (std::find(nodes.begin(), nodes.end(), session.host.node()) == nodes.end())
-      nodes.push_back(session.host.node());
-  self->send(st.cfg.router, std::move(ev), std::move(nodes));
+  ++st.sequence;
+  self->send(st.cfg.router, current_state(st), session_nodes(st));
+}
+
+// While online, what the node taking the account over would need (the
+// peers to tell, the nodes of its sessions) changed: it hears so.
+void refresh_shadow(principal_actor* self) {
+  auto& st = self->state;
+  if (st.online)
+    self->send(st.cfg.router, shadow_atom::value, current_state(st), session_nodes(st));
 }
 
 // Ends this actor of its own accord. The monitor on the router goes first:
@@ -160,6 +178,8 @@ void session_gone(principal_actor* self, const std::string& resource,
   if (st.sessions.empty()) {
     publish_transition(self, false);
     schedule_idle(self);
+  } else {
+    refresh_shadow(self);
   }
 }
 
@@ -362,6 +382,8 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       if (st.sessions.size() == 1) {
         publish_transition(self, true);
         drain_offline(self);
+      } else {
+        refresh_shadow(self);
       }
       return session_opened{caf::actor_cast<caf::actor>(self), st.kind, std::move(peers)};
     },
@@ -406,6 +428,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
     [self](bound_atom a, const std::string& peer) {
       ++self->state.routed;
       self->state.peers.insert(peer);
+      refresh_shadow(self);
       to_sessions(self, a, peer);
       probe_peers(self, {peer});
     },
@@ -421,6 +444,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       ++self->state.routed;
       self->state.peers.erase(peer);
       self->state.peer_presence.erase(peer);
+      refresh_shadow(self);
       to_sessions(self, a, peer);
     },
     [self](gone_atom a) {

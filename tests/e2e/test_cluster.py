@@ -174,5 +174,55 @@ class ThreeNodes(ClusterTestCase):
             self.assertEqual(node.log_lines("is dead"), [])
 
 
+
+class NodeLoss(ClusterTestCase):
+    """kill -9 of the node that holds a device's actor (and its session)."""
+
+    extra = {}
+
+    async def test_a_dead_nodes_device_goes_offline_once_and_comes_back_elsewhere(self):
+        c = self.cluster
+        store, backup = c.names[0], c.backup()
+        doomed = next(i for i, n in enumerate(c.names) if n not in (store, backup))
+        survivor = next(i for i, n in enumerate(c.names) if n == backup)
+        dev_name = name_homed_on("lost-cam", c.names[doomed], c.names)
+        user_name = name_homed_on("watcher", c.names[survivor], c.names)
+        user, _ = await self.register(0, user_name)
+        dev, code = await self.register(doomed, dev_name, device=DEVICE)
+        self.assertEqual(xs.status_of(await self.bind(user, dev_name, code)), "ok")
+        bare = dev_name + "@localhost"
+        # The binding's news reaches the user's actor; the device's actor,
+        # already online, answers its probe.
+        await self.presence_of(user, bare, "available")
+        user.send_message(mto=bare, mbody="before", mtype="chat")
+        self.assertEqual((await dev.next_message())["body"], "before")
+
+        c.nodes[doomed].kill()
+        offline = await self.presence_of(user, bare, "unavailable")
+        # Told by the node that took the account over, in the device's own
+        # order: later than what it said before.
+        self.assertIsNotNone(offline.xml.find(q(IRSP, "transition")))
+        # While the device is away its messages are queued (the store lives
+        # on the survivors), and nothing else about it arrives.
+        user.send_message(mto=bare, mbody="while away", mtype="chat")
+        back = await self.login(survivor, dev_name, resource="cam")
+        got = await back.next_message()
+        self.assertEqual(got["body"], "while away")
+        online = await self.presence_of(user, bare, "available")
+        self.assertGreater(int(online.xml.find(q(IRSP, "transition")).get("epoch")),
+                           int(offline.xml.find(q(IRSP, "transition")).get("epoch")))
+        # Exactly once: nothing more about the device came in between or
+        # since (a late duplicate would be queued by now).
+        user.send_message(mto=bare, mbody="after", mtype="chat")
+        self.assertEqual((await back.next_message())["body"], "after")
+        while not user.presences.empty():
+            p = user.presences.get_nowait()
+            self.assertNotEqual(p["from"].bare, bare, p)
+        # Survivors saw the node die, and say so.
+        code_, out, _ = c.status(0)
+        self.assertIn("dead", [l.split()[2] for l in out.splitlines()[1:]
+                               if l.startswith(c.names[doomed])])
+
+
 if __name__ == "__main__":
     unittest.main()
