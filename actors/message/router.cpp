@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -133,6 +134,39 @@ void notify_if_active(router_actor* self, const std::string& address, const caf:
 }
 
 
+// Tells the active actors of `news` (address, message) of a binding change
+// and calls `done` once each has taken it in: a client told its binding is
+// made must be able to use it at once, and in a cluster the news and the
+// client's next message travel by different routes.
+void tell_and_wait(router_actor* self,
+                   std::vector<std::pair<std::string, caf::message>> news,
+                   std::function<void()> done) {
+  auto left = std::make_shared<std::size_t>(news.size());
+  auto one_done = [left, done] {
+    if (--*left == 0)
+      done();
+  };
+  if (news.empty())
+    return done();
+  constexpr auto bound = std::chrono::seconds(10); // only a lost node takes this long
+  for (auto& [address, msg] : news) {
+    auto& st = self->state;
+    if (auto home = home_router(st, address)) {
+      self->request(home, bound, notify_atom::value, address, msg)
+        .then([one_done](bool) { one_done(); }, [one_done](caf::error&) { one_done(); });
+      continue;
+    }
+    auto i = st.principals.find(address);
+    if (i == st.principals.end()) {
+      one_done(); // inactive: it loads its bindings when it activates
+      continue;
+    }
+    ++i->second.sent;
+    self->request(i->second.handle, bound, msg)
+      .then([one_done](bool) { one_done(); }, [one_done](caf::error&) { one_done(); });
+  }
+}
+
 // An application by name: this node's own if it has one, else another's.
 caf::actor find_app(const router_state& st, const std::string& name) {
   auto i = st.apps.find(name);
@@ -166,14 +200,15 @@ void publish(router_actor* self, const presence_event& ev) {
     notify_if_active(self, peer, msg);
 }
 
-// The node that becomes home to `address` if `home` goes.
-const std::string* successor_of(const router_state& st, const std::string& address,
-                                const std::string& home) {
+// The node that becomes home to `address` if `home` goes; empty if none.
+std::string successor_of(const router_state& st, const std::string& address,
+                         const std::string& home) {
   std::vector<std::string> others;
   for (auto& n : st.owners)
     if (n != home)
       others.push_back(n);
-  return cluster::home_of(address, others);
+  auto* next = cluster::home_of(address, others);
+  return next ? *next : std::string{};
 }
 
 void tell_apps(router_actor* self, const caf::actor& peer_router) {
@@ -228,7 +263,7 @@ void change_owners(router_actor* self, std::vector<std::string> names,
       ++i;
       continue;
     }
-    bool survives = std::any_of(e.session_nodes.begin(), e.session_nodes.end(),
+        bool survives = std::any_of(e.session_nodes.begin(), e.session_nodes.end(),
                                 [&](const caf::node_id& n) { return alive.count(n) != 0; });
     if (!survives && !home_router(st, e.last.address)) {
       auto ev = e.last;
@@ -250,8 +285,7 @@ void keep_shadow(router_actor* self, const presence_event& ev,
   auto& st = self->state;
   if (st.owners.size() < 2)
     return;
-  auto* next = successor_of(st, ev.address, st.node_name);
-  auto i = next ? st.peers.find(*next) : st.peers.end();
+  auto i = st.peers.find(successor_of(st, ev.address, st.node_name));
   if (i != st.peers.end())
     self->send(i->second, shadow_atom::value, ev, st.node_name, std::move(session_nodes));
 }
@@ -373,11 +407,14 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         self->request(st.cfg.accounts, caf::infinite, std::move(r))
           .then(
             [self, rp, user, device](bind_status s) mutable {
-              if (s == bind_status::OK) {
-                notify_if_active(self, user, caf::make_message(bound_atom::value, device));
-                notify_if_active(self, device, caf::make_message(bound_atom::value, user));
+              if (s != bind_status::OK) {
+                rp.deliver(s);
+                return;
               }
-              rp.deliver(s);
+              tell_and_wait(self,
+                            {{user, caf::make_message(bound_atom::value, device)},
+                             {device, caf::make_message(bound_atom::value, user)}},
+                            [rp, s]() mutable { rp.deliver(s); });
             },
             [rp](caf::error&) mutable { rp.deliver(bind_status::STORAGE_FAILURE); });
         return rp;
@@ -392,11 +429,14 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         self->request(st.cfg.accounts, caf::infinite, account::unbind_request{a, p})
           .then(
             [self, rp, a, p](unbind_status s) mutable {
-              if (s == unbind_status::OK) {
-                notify_if_active(self, a, caf::make_message(unbound_atom::value, p));
-                notify_if_active(self, p, caf::make_message(unbound_atom::value, a));
+              if (s != unbind_status::OK) {
+                rp.deliver(s);
+                return;
               }
-              rp.deliver(s);
+              tell_and_wait(self,
+                            {{a, caf::make_message(unbound_atom::value, p)},
+                             {p, caf::make_message(unbound_atom::value, a)}},
+                            [rp, s]() mutable { rp.deliver(s); });
             },
             [rp](caf::error&) mutable { rp.deliver(unbind_status::STORAGE_FAILURE); });
         return rp;
@@ -486,19 +526,29 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         self->delegate(caf::actor_cast<caf::actor>(self), std::move(inner));
         return caf::delegated<caf::message>{};
       },
-      [self](notify_atom, const std::string& address, const caf::message& msg) {
+      [self](notify_atom, const std::string& address, caf::message& msg) -> caf::result<bool> {
         auto& st = self->state;
         if (home_router(st, address))
-          return; // moved meanwhile: it hears it when it activates there
+          return true; // moved meanwhile: it hears it when it activates there
+        auto i = st.principals.find(address);
+        if (i == st.principals.end())
+          return true; // inactive: nothing to tell
         if (msg.match_elements<gone_atom>()) {
-          auto i = st.principals.find(address);
-          if (i != st.principals.end()) {
-            self->send(i->second.handle, gone_atom::value);
-            st.principals.erase(i);
-          }
-          return;
+          self->send(i->second.handle, gone_atom::value);
+          st.principals.erase(i);
+          return true;
         }
-        notify_if_active(self, address, msg);
+        ++i->second.sent;
+        if (msg.match_elements<bound_atom, std::string>()
+            || msg.match_elements<unbound_atom, std::string>()) {
+          self->delegate(i->second.handle, std::move(msg)); // answers once taken in
+          return caf::delegated<bool>{};
+        }
+        self->send(i->second.handle, msg);
+        return true;
+      },
+      [](bool) {
+        // The answer of an actor to binding news that nobody waits for.
       },
       [self](owners_atom, const std::string& me, std::vector<std::string>& names,
              std::vector<caf::actor>& routers) {
@@ -522,7 +572,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
       [self](shadow_atom, const presence_event& ev, const std::string& home,
              std::vector<caf::node_id>& session_nodes) {
         auto& shadows = self->state.shadows;
-        if (ev.online)
+                    if (ev.online)
           shadows[ev.address] = shadow_entry{ev, home, std::move(session_nodes)};
         else
           shadows.erase(ev.address);

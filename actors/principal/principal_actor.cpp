@@ -427,10 +427,20 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
     },
     [self](bound_atom a, const std::string& peer) {
       ++self->state.routed;
-      self->state.peers.insert(peer);
+      auto& st = self->state;
+      st.peers.insert(peer);
       refresh_shadow(self);
       to_sessions(self, a, peer);
       probe_peers(self, {peer});
+      // And tell the new peer where we stand: its probe may have come
+      // before this news (in a cluster they travel by different routes)
+      // and found us not bound yet. A second answer is a restatement it
+      // drops.
+      if (st.online)
+        self->send(st.cfg.router, probe_atom::value,
+                   presence_event{st.address, st.kind, true, st.epoch, st.sequence,
+                                  st.transition_ms, {peer}});
+      return true;
     },
     [self](probe_atom a, const std::string& requester) {
       auto& st = self->state;
@@ -446,6 +456,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       self->state.peer_presence.erase(peer);
       refresh_shadow(self);
       to_sessions(self, a, peer);
+      return true;
     },
     [self](gone_atom a) {
       auto& st = self->state;

@@ -202,8 +202,16 @@ class NodeLoss(ClusterTestCase):
         # Told by the node that took the account over, in the device's own
         # order: later than what it said before.
         self.assertIsNotNone(offline.xml.find(q(IRSP, "transition")))
-        # While the device is away its messages are queued (the store lives
-        # on the survivors), and nothing else about it arrives.
+        # Once every survivor has seen the node die (until then, traffic for
+        # its accounts gets an error back: docs/cluster.md), the device's
+        # messages are queued while it is away (the store lives on the
+        # survivors), and nothing else about it arrives.
+        for i, node in enumerate(c.nodes):
+            if i != doomed:
+                line = await asyncio.to_thread(node.wait_for_log,
+                                               "member %s (" % c.names[doomed] + c.names[doomed]
+                                               + ") is dead", 20)
+                self.assertIsNotNone(line)
         user.send_message(mto=bare, mbody="while away", mtype="chat")
         back = await self.login(survivor, dev_name, resource="cam")
         got = await back.next_message()
