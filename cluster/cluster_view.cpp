@@ -22,6 +22,7 @@ using backup_atom = caf::atom_constant<caf::atom("backup")>;
 struct view_state {
   view_config cfg;
   std::map<std::string, member_info> alive; // others, by name
+  std::vector<std::string> leased; // fenced: the members etcd says own
   std::string backup;     // the member being or made the store's backup
   bool attaching = false; // a snapshot to it is running
   static inline const char* name = "irsp.cluster_view";
@@ -31,11 +32,23 @@ using view_actor = caf::stateful_actor<view_state>;
 
 void publish_view(view_actor* self) {
   auto& st = self->state;
-  std::vector<std::string> names{st.cfg.self.name};
-  std::vector<caf::actor> routers{st.cfg.self.router};
-  for (auto& [name, m] : st.alive) {
-    names.push_back(name);
-    routers.push_back(m.router);
+  std::vector<std::string> names;
+  std::vector<caf::actor> routers;
+  if (st.cfg.fenced) {
+    for (auto& name : st.leased) {
+      names.push_back(name);
+      auto i = st.alive.find(name);
+      routers.push_back(name == st.cfg.self.name ? st.cfg.self.router
+                        : i != st.alive.end()    ? i->second.router
+                                                 : caf::actor{});
+    }
+  } else {
+    names.push_back(st.cfg.self.name);
+    routers.push_back(st.cfg.self.router);
+    for (auto& [name, m] : st.alive) {
+      names.push_back(name);
+      routers.push_back(m.router);
+    }
   }
   self->send(st.cfg.router, owners_atom::value, st.cfg.self.name, std::move(names),
              std::move(routers));
@@ -107,6 +120,17 @@ caf::actor spawn_cluster_view(caf::actor_system& system, view_config config) {
         self->state.alive[m.name] = m;
         publish_view(self);
         check_backup(self);
+      },
+      [self](owners_atom, std::vector<std::string>& leased) -> caf::result<bool> {
+        self->state.leased = std::move(leased);
+        publish_view(self);
+        // Answered once the router has switched: it handles our message
+        // before anything we relay after it.
+        auto rp = self->make_response_promise<bool>();
+        self->request(self->state.cfg.router, std::chrono::seconds(5), caf::get_atom::value)
+          .then([rp](bool) mutable { rp.deliver(true); },
+                [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
       },
       [self](backup_atom, bool) { // a snapshot job ended
         self->state.attaching = false;

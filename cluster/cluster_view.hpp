@@ -30,9 +30,15 @@ struct view_config {
   std::shared_ptr<account::replication_source> replication;
   /// How often a missing backup is looked for.
   std::chrono::milliseconds backup_check{1000};
+  /// Fenced by etcd: the owners are the members holding a live lease there
+  /// (sent by the lease keeper as (owners_atom, names)), not those alive.
+  bool fenced = false;
 };
 
-/// Spawns the view. Without a coordination service, every member alive owns
+/// Spawns the view. Fenced by etcd, the owners are exactly the members with
+/// a live lease in etcd; one this node cannot reach is passed on with a null
+/// router, so that its accounts answer an error rather than move here.
+/// Without a coordination service, every member alive owns
 /// accounts (placement follows membership at once), and the store is served
 /// by `storage_node` while it is alive; while it is not, the proxies answer
 /// storage-unavailable. The storage node keeps a full copy on one other

@@ -106,6 +106,10 @@ int main(int argc, char** argv) {
   app.add_option("--storage-node", o.storage_node,
                  "the node serving the account store (default: the first seed, or this node)")
     ->group(cl);
+  app.add_option("--etcd", o.etcd, "etcd's client URL: account ownership is fenced by etcd "
+                                  "leases (default: by membership)")->group(cl);
+  app.add_option("--lease-seconds", o.lease_seconds, "time to live of this node's etcd lease")
+    ->capture_default_str()->check(CLI::Range(2u, 3600u))->group(cl);
   app.add_option("--heartbeat-ms", o.heartbeat_ms, "how often members are pinged")
     ->capture_default_str()->check(CLI::Range(10u, 60000u))->group(cl);
   app.add_option("--failure-ms", o.failure_ms, "a member silent this long is dead")

@@ -26,6 +26,7 @@
 #include "cluster/cluster_atoms.hpp"
 #include "cluster/cluster_view.hpp"
 #include "cluster/member_info.hpp"
+#include "cluster/lease_keeper.hpp"
 #include "cluster/membership.hpp"
 #include "cluster/openssl_error_queue.hpp"
 #include "cluster/storage_proxy.hpp"
@@ -53,6 +54,8 @@ struct node::impl {
   caf::actor offline_proxy;
   caf::actor replica; // the applier, for when this node is the store's backup
   std::shared_ptr<account::replication_source> replication;
+  std::shared_ptr<cluster::serving_fence> fence; // fenced by etcd: may we serve?
+  std::unique_ptr<cluster::lease_keeper> lease;
   std::vector<caf::actor> apps;
   std::unique_ptr<xmpp::c2s_server> c2s;
 
@@ -126,6 +129,12 @@ struct node::impl {
     cfg->openssl_certificate = (fs::path(o.cluster_dir) / "node.pem").string();
     cfg->openssl_key = (fs::path(o.cluster_dir) / "node-key.pem").string();
     cfg->openssl_cafile = (fs::path(o.cluster_dir) / "ca.pem").string();
+    // BASP's own heartbeats: a member that stops answering (SIGSTOP, a cut
+    // cable) has its connection closed, and its proxies fail, after this.
+    cfg->set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(o.heartbeat_ms)});
+    cfg->set("middleman.connection-timeout", caf::timespan{std::chrono::milliseconds(o.failure_ms)});
+    if (!o.etcd.empty())
+      fence = std::make_shared<cluster::serving_fence>();
     if (!cluster::openssl_error_queue_guarded()) // links the guard in
       return false;
     cfg->load<caf::openssl::manager>();
@@ -190,7 +199,19 @@ struct node::impl {
       replication = account::replication_source::make(*sys, *accounts);
       vc.replication = replication;
     }
+    vc.fenced = fence != nullptr;
     view = cluster::spawn_cluster_view(*sys, std::move(vc));
+    if (fence) {
+      cluster::lease_keeper_config lk;
+      lk.endpoint = o.etcd;
+      lk.prefix = "/irsp/" + o.domain + "/members/";
+      lk.name = self_info.name;
+      lk.address = self_info.address.to_string();
+      lk.ttl = std::chrono::seconds(std::max(2u, o.lease_seconds));
+      lk.view = view;
+      lk.fence = fence;
+      lease = std::make_unique<cluster::lease_keeper>(std::move(lk));
+    }
     return true;
   }
 };
@@ -283,6 +304,8 @@ bool node::start() {
   }
   rc.accounts = d.accounts_proxy ? d.accounts_proxy : d.account_server;
   rc.offline = d.offline_proxy ? d.offline_proxy : d.offline_queue;
+  if (d.fence)
+    rc.serving = [fence = d.fence] { return fence->valid(); };
   rc.max_payload = o.max_payload;
   rc.idle_timeout = std::chrono::seconds(o.idle_seconds);
   // Moved: a handle left in this scope would keep the account server and
@@ -337,6 +360,7 @@ void node::stop() {
   if (d.c2s) // first, so sessions end with system-shutdown
     d.c2s->stop();
   d.c2s.reset();
+  d.lease.reset(); // gives up the lease: the others take our accounts over at once
   for (auto& a : d.apps)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   d.apps.clear();

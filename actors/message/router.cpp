@@ -60,6 +60,8 @@ struct router_state {
   std::unordered_map<std::string, caf::actor> peers;
   std::unordered_map<std::string, std::vector<peer_app>> peer_apps;
   std::unordered_map<std::string, shadow_entry> shadows;
+  caf::actor unreachable;
+  bool clustered = false; // told of owners at least once
 
   static inline const char* name = "irsp.router";
 };
@@ -83,16 +85,33 @@ std::string app_name(const router_state& st, const std::string& address) {
   return parts->second == st.apps_domain ? parts->first : std::string{};
 }
 
+// A stand-in for a node that owns accounts but cannot be reached now (or
+// this node while its fence has lapsed): what is sent there is answered
+// with an error at once, never activated here instead.
+caf::actor unreachable(router_actor* self) {
+  auto& st = self->state;
+  if (!st.unreachable)
+    st.unreachable = self->system().spawn([]() -> caf::behavior {
+      return {[](caf::message&) -> caf::result<caf::message> {
+        return caf::make_error(caf::sec::request_receiver_down, "owner-unreachable");
+      }};
+    });
+  return st.unreachable;
+}
+
 // The router of the node home to `address`; null when that is this node
 // (always on a lone node).
-caf::actor home_router(const router_state& st, const std::string& address) {
-  if (st.owners.size() < 2)
+caf::actor home_router(router_actor* self, const std::string& address, bool check_fence = true) {
+  auto& st = self->state;
+  if (!st.clustered)
     return {};
   auto* home = cluster::home_of(address, st.owners);
-  if (!home || *home == st.node_name)
-    return {};
+  if (!home)
+    return unreachable(self);
+  if (*home == st.node_name)
+    return !check_fence || !st.cfg.serving || st.cfg.serving() ? caf::actor{} : unreachable(self);
   auto i = st.peers.find(*home);
-  return i == st.peers.end() ? caf::actor{} : i->second;
+  return i == st.peers.end() || !i->second ? unreachable(self) : i->second;
 }
 
 // Hands a request to the router of the account's home; its answer goes
@@ -122,7 +141,9 @@ caf::actor& principal_for(router_actor* self, const std::string& address) {
 // Tells an active actor about a binding change; inactive ones load bindings
 // when they activate.
 void notify_if_active(router_actor* self, const std::string& address, const caf::message& msg) {
-  if (auto home = home_router(self->state, address)) {
+  // By placement alone: news for an actor already active here is delivered
+  // even while a fenced node waits to serve new traffic (it activates none).
+  if (auto home = home_router(self, address, false)) {
     self->send(home, notify_atom::value, address, msg);
     return;
   }
@@ -151,7 +172,7 @@ void tell_and_wait(router_actor* self,
   constexpr auto bound = std::chrono::seconds(10); // only a lost node takes this long
   for (auto& [address, msg] : news) {
     auto& st = self->state;
-    if (auto home = home_router(st, address)) {
+    if (auto home = home_router(self, address)) {
       self->request(home, bound, notify_atom::value, address, msg)
         .then([one_done](bool) { one_done(); }, [one_done](caf::error&) { one_done(); });
       continue;
@@ -228,13 +249,14 @@ void change_owners(router_actor* self, std::vector<std::string> names,
   std::unordered_map<std::string, caf::actor> peers;
   std::unordered_set<caf::node_id> alive{self->node()};
   for (std::size_t i = 0; i < names.size() && i < routers.size(); ++i) {
-    if (names[i] == st.node_name || !routers[i])
+    if (names[i] == st.node_name)
       continue;
-    peers.emplace(names[i], routers[i]);
-    alive.insert(routers[i].node());
+    peers.emplace(names[i], routers[i]); // null: an owner we cannot reach
+    if (routers[i])
+      alive.insert(routers[i].node());
   }
   for (auto& [name, r] : peers)
-    if (st.peers.count(name) == 0)
+    if (auto known = st.peers.find(name); r && (known == st.peers.end() || !known->second))
       tell_apps(self, r);
   for (auto& [name, instances] : st.peer_apps)
     instances.erase(std::remove_if(instances.begin(), instances.end(),
@@ -248,9 +270,14 @@ void change_owners(router_actor* self, std::vector<std::string> names,
   st.owners = std::move(names);
   st.peers = std::move(peers);
   std::vector<std::string> moved;
-  for (auto& [address, entry] : st.principals)
-    if (home_router(st, address))
+  for (auto& [address, entry] : st.principals) {
+    // By placement, not by whether we serve right now: a fenced node that
+    // waits for the others to agree keeps its actors (it only holds their
+    // traffic back meanwhile).
+    auto* home = cluster::home_of(address, st.owners);
+    if (!home || *home != st.node_name)
       moved.push_back(address);
+  }
   for (auto& address : moved) {
     auto i = st.principals.find(address);
     self->demonitor(i->second.handle);
@@ -265,7 +292,10 @@ void change_owners(router_actor* self, std::vector<std::string> names,
     }
         bool survives = std::any_of(e.session_nodes.begin(), e.session_nodes.end(),
                                 [&](const caf::node_id& n) { return alive.count(n) != 0; });
-    if (!survives && !home_router(st, e.last.address)) {
+    // By placement alone: while a fenced cluster agrees on the new owners
+    // this node does not serve yet, but it is the one to tell.
+    auto* now_home = cluster::home_of(e.last.address, st.owners);
+    if (!survives && now_home && *now_home == st.node_name) {
       auto ev = e.last;
       ev.online = false;
       ev.sequence += 1;
@@ -286,7 +316,7 @@ void keep_shadow(router_actor* self, const presence_event& ev,
   if (st.owners.size() < 2)
     return;
   auto i = st.peers.find(successor_of(st, ev.address, st.node_name));
-  if (i != st.peers.end())
+  if (i != st.peers.end() && i->second)
     self->send(i->second, shadow_atom::value, ev, st.node_name, std::move(session_nodes));
 }
 
@@ -324,7 +354,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto normal = normalise(self->state, address);
         if (normal.empty())
           return session_opened{};
-        if (auto home = home_router(self->state, normal))
+        if (auto home = home_router(self, normal))
           return to_home<session_opened>(self, home, a, normal, resource, session);
         auto& target = principal_for(self, normal);
         return forward<session_opened>(self, target, a, normal, resource, session);
@@ -354,7 +384,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         if (to.empty())
           return push_response{push_status::NO_SUCH_ACCOUNT, 0};
         r.to = to;
-        if (auto home = home_router(st, to))
+        if (auto home = home_router(self, to))
           return to_home<push_response>(self, home, std::move(r));
         return forward<push_response>(self, principal_for(self, to), std::move(r));
       },
@@ -366,7 +396,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         if (to.empty())
           return direct_response{direct_status::NO_SUCH_ACCOUNT, 0};
         r.to = to;
-        if (auto home = home_router(st, to))
+        if (auto home = home_router(self, to))
           return to_home<direct_response>(self, home, std::move(r));
         return forward<direct_response>(self, principal_for(self, to), std::move(r));
       },
@@ -472,7 +502,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
                 for (const auto& peer : resp.unbound)
                   notify_if_active(self, peer, caf::make_message(unbound_atom::value, address));
                 auto& st = self->state;
-                if (auto home = home_router(st, address)) {
+                if (auto home = home_router(self, address)) {
                   self->send(home, notify_atom::value, address,
                              caf::make_message(gone_atom::value));
                   rp.deliver(std::move(resp));
@@ -502,7 +532,8 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         }
         self->monitor(app);
         for (auto& [node, r] : st.peers)
-          self->send(r, peer_app_atom::value, st.node_name, name, app, s);
+          if (r)
+            self->send(r, peer_app_atom::value, st.node_name, name, app, s);
         st.apps.emplace(name, app_entry{app, std::move(s)});
         return true;
       },
@@ -521,14 +552,14 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
           target = inner.get_as<direct_request>(0).to;
         else
           return caf::make_error(caf::sec::unexpected_message);
-        if (home_router(self->state, target))
+        if (home_router(self, target))
           return caf::make_error(caf::sec::request_receiver_down, "not-home");
         self->delegate(caf::actor_cast<caf::actor>(self), std::move(inner));
         return caf::delegated<caf::message>{};
       },
       [self](notify_atom, const std::string& address, caf::message& msg) -> caf::result<bool> {
         auto& st = self->state;
-        if (home_router(st, address))
+        if (home_router(self, address, false))
           return true; // moved meanwhile: it hears it when it activates there
         auto i = st.principals.find(address);
         if (i == st.principals.end())
@@ -550,9 +581,13 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
       [](bool) {
         // The answer of an actor to binding news that nobody waits for.
       },
+      [](caf::get_atom) {
+        return true; // the cluster view's "have you taken in what I sent?"
+      },
       [self](owners_atom, const std::string& me, std::vector<std::string>& names,
              std::vector<caf::actor>& routers) {
         self->state.node_name = me;
+        self->state.clustered = true;
         change_owners(self, std::move(names), std::move(routers));
       },
       [self](peer_app_atom, const std::string& node, const std::string& name,

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -18,6 +19,9 @@ struct router_config {
   caf::actor offline;            ///< the offline queue module; may be null
   std::size_t max_payload = 64 * 1024;
   std::chrono::milliseconds idle_timeout{30000}; ///< passivation of idle user/device actors
+  /// In a cluster fenced by etcd: whether this node may serve the accounts
+  /// placed on it now (its lease is valid); empty: always.
+  std::function<bool()> serving;
 };
 
 /// Spawns the router. Applications live at `name@apps.<domain>`.

@@ -15,6 +15,7 @@
 #include "actors/account/credentials.hpp"
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
+#include "actors/storage_errors.hpp"
 #include "node/xmpp/c2s_host.hpp"
 #include "node/xmpp/c2s_resumables.hpp"
 
@@ -611,10 +612,24 @@ void c2s_connection::open_session(const c2s_open& o) {
           c.run_actions();
         });
       },
-      [host, id](caf::error& e) {
-        // The client sees internal-server-error; the operator, why.
-        fprintf(stderr, "irsp-node: c2s: opening a session failed: %s\n", to_string(e).c_str());
-        with(host, id, [](c2s_connection& c) {
+      [host, id, o](caf::error& e) {
+        with(host, id, [&o, &e](c2s_connection& c) {
+          // The account's owner is not agreed on yet (a node died, a
+          // fenced cluster waits for its lease): try again for a while.
+          if (is_storage_unavailable(e) && c.reopen_attempts_++ < 40) {
+            auto* host = &c.host_;
+            auto id = c.id_;
+            c.host_.loop().after(std::chrono::milliseconds(250), [host, id, o] {
+              with(host, id, [&o](c2s_connection& c) {
+                if (!c.quit_)
+                  c.open_session(o);
+              });
+            });
+            return;
+          }
+          // The client sees internal-server-error; the operator, why.
+          fprintf(stderr, "irsp-node: c2s: opening a session failed: %s\n",
+                  to_string(e).c_str());
           c.stream_->fail("internal-server-error", "the session could not be opened");
           c.run_actions();
         });
@@ -781,14 +796,29 @@ void c2s_connection::reopen(const std::string& resource) {
           return gone_before_open(host, id, resource, opened.principal);
         with(host, id, [&opened](c2s_connection& c) {
           c.principal_ = opened.principal;
+          c.reopen_attempts_ = 0;
           c.host_.watch(c.principal_, c.id_);
           if (!c.principal_)
             c.stream_->gone();
           c.run_actions();
         });
       },
-      [host, id](caf::error&) {
-        with(host, id, [](c2s_connection& c) {
+      [host, id, resource](caf::error&) {
+        with(host, id, [&resource](c2s_connection& c) {
+          // The account's node died and its new owner is not agreed yet (a
+          // fenced cluster waits for the dead node's lease): try again for
+          // a while before giving the client up.
+          if (c.reopen_attempts_++ < 40) {
+            auto* host = &c.host_;
+            auto id = c.id_;
+            c.host_.loop().after(std::chrono::milliseconds(250), [host, id, resource] {
+              with(host, id, [&resource](c2s_connection& c) {
+                if (!c.quit_ && !c.principal_)
+                  c.reopen(resource);
+              });
+            });
+            return;
+          }
           c.stream_->fail("internal-server-error", "the session could not be reopened");
           c.run_actions();
         });

@@ -128,6 +128,7 @@ private:
   std::size_t out_pos_ = 0; // of out_, already written
   std::vector<c2s_action> actions_;
   caf::actor principal_; // the account's user/device actor, once bound
+  unsigned reopen_attempts_ = 0; // since the actor was lost
   net::io_loop::timer_id bind_timer_ = 0;
   bool readable_ = false;      // the socket may have input we have not read
   bool reading_ = false;       // inside read_some()

@@ -49,7 +49,8 @@ class Cluster:
     __enter__, which returns once every node has seen every other join and
     the store has its backup; every process is killed in __exit__."""
 
-    def __init__(self, n=3, extra=None, failure_ms=1500):
+    def __init__(self, n=3, extra=None, failure_ms=1500, etcd=None):
+        self.etcd = etcd
         self.n = n
         self.extra = extra or {}
         self.failure_ms = failure_ms
@@ -65,6 +66,7 @@ class Cluster:
             seeds += ["--seed", s]
         return ["--cluster-listen", self.names[i], *seeds,
                 "--failure-ms", str(self.failure_ms), "--heartbeat-ms", "200",
+                *(["--etcd", self.etcd, "--lease-seconds", "2"] if self.etcd else []),
                 *self.extra.get(i, [])]
 
     def start(self, i, *more):
@@ -94,6 +96,10 @@ class Cluster:
                     if i != j and not node.wait_for_log("member %s (" % other, 30):
                         raise RuntimeError("node%d never saw %s join: %s"
                                            % (i, other, "".join(node.log)))
+            for i, node in enumerate(self.nodes):
+                if self.etcd and not node.wait_for_log("etcd: %s: serving accounts, owners %d"
+                                                       % (self.names[i], self.n), 30):
+                    raise RuntimeError("node%d holds no lease: %s" % (i, "".join(node.log)))
             if not self.nodes[0].wait_for_log("account store: backup is", 30):
                 raise RuntimeError("the account store has no backup: "
                                    + "".join(self.nodes[0].log))
@@ -117,4 +123,43 @@ class Cluster:
         for node in self.nodes:
             if node is not None:
                 node.__exit__(None, None, None)
+        self.dir.__exit__(None, None, None)
+
+
+class Etcd:
+    """A real etcd (Debian's etcd-server) on free loopback ports in a temp
+    dir; killed and removed in __exit__."""
+
+    def __init__(self):
+        self.dir = TempDir()
+        self.client = free_port()
+        self.peer = free_port()
+        self.url = "http://127.0.0.1:%d" % self.client
+        self.proc = None
+
+    def __enter__(self):
+        d = self.dir.__enter__()
+        peer = "http://127.0.0.1:%d" % self.peer
+        self.proc = subprocess.Popen(
+            ["etcd", "--data-dir", os.path.join(d, "etcd"), "--name", "default",
+             "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
+             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+             "--initial-cluster", "default=" + peer],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import urllib.request
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
+                    if b"true" in r.read():
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.__exit__()
+        raise RuntimeError("etcd did not start")
+
+    def __exit__(self, *exc):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
         self.dir.__exit__(None, None, None)

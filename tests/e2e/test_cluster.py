@@ -11,7 +11,7 @@ import socket
 import ssl
 import unittest
 
-from cluster_fixtures import Cluster, home_of, name_homed_on
+from cluster_fixtures import Cluster, Etcd, home_of, name_homed_on
 import xmpp_support as xs
 from xmpp_support import IRSP, q
 
@@ -26,13 +26,24 @@ class ClusterTestCase(unittest.IsolatedAsyncioTestCase):
     # cross nodes to reach them.
     extra = {1: ["--no-builtin-apps"], 2: ["--no-builtin-apps"]}
 
+    fenced = False  # ownership fenced by a real etcd
+
     @classmethod
     def setUpClass(cls):
-        cls.cluster = Cluster(3, extra=cls.extra).__enter__()
+        cls.etcd = Etcd().__enter__() if cls.fenced else None
+        try:
+            cls.cluster = Cluster(3, extra=cls.extra,
+                                  etcd=cls.etcd.url if cls.etcd else None).__enter__()
+        except BaseException:
+            if cls.etcd:
+                cls.etcd.__exit__()
+            raise
 
     @classmethod
     def tearDownClass(cls):
         cls.cluster.__exit__(None, None, None)
+        if cls.etcd:
+            cls.etcd.__exit__()
 
     async def asyncSetUp(self):
         self.clients = []
@@ -212,6 +223,12 @@ class NodeLoss(ClusterTestCase):
                                                "member %s (" % c.names[doomed] + c.names[doomed]
                                                + ") is dead", 20)
                 self.assertIsNotNone(line)
+                if self.fenced:
+                    # Fenced: its accounts move only once its lease has
+                    # expired in etcd and the survivors agree on the owners.
+                    line = await asyncio.to_thread(
+                        node.wait_for_log, "%s: serving accounts, owners 2" % c.names[i], 20)
+                    self.assertIsNotNone(line)
         user.send_message(mto=bare, mbody="while away", mtype="chat")
         back = await self.login(survivor, dev_name, resource="cam")
         got = await back.next_message()
@@ -230,6 +247,17 @@ class NodeLoss(ClusterTestCase):
         code_, out, _ = c.status(0)
         self.assertIn("dead", [l.split()[2] for l in out.splitlines()[1:]
                                if l.startswith(c.names[doomed])])
+
+
+class FencedThreeNodes(ThreeNodes):
+    """The same, with ownership fenced by etcd leases."""
+    fenced = True
+
+
+class FencedNodeLoss(NodeLoss):
+    """kill -9 with etcd: the dead node's accounts move once its lease has
+    expired in etcd, not before."""
+    fenced = True
 
 
 if __name__ == "__main__":

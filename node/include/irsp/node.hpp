@@ -82,6 +82,13 @@ struct node_options {
   /// The node that serves the account store, by name; empty: the first seed
   /// (this node when it has none).
   std::string storage_node;
+  /// etcd's client URL (e.g. http://127.0.0.1:2379): who owns accounts is
+  /// then fenced by etcd leases (docs/cluster.md); empty: by membership, and
+  /// a change of owner that could split an account waits for the operator.
+  std::string etcd;
+  /// The etcd lease's time to live, seconds (etcd's minimum is 2): how long
+  /// a stopped or cut-off node's accounts stay unavailable before moving.
+  std::uint32_t lease_seconds = 5;
 };
 
 /// A member of the cluster as this node sees it.
