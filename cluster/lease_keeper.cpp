@@ -77,6 +77,9 @@ void lease_keeper::run() {
                                                 std::chrono::seconds(granted->ttl),
                                                 safety_margin);
           cfg_.fence->until(fence->deadline());
+          // Our applied digest went with the old lease: write it again.
+          told.clear();
+          applied_once = false;
           log("holding lease " + std::to_string(lease) + " (ttl " + std::to_string(granted->ttl)
               + " s)");
           next_renewal = clock::now() + renew_every;

@@ -71,7 +71,9 @@ void learn(membership_actor* self, const member_info& info) {
     if (!m.alive) { // silent for a while (stopped?), now back
       m.alive = true;
       m.since = now;
-      m.info.member = info.member;
+      // Every handle afresh: its connection was closed meanwhile (BASP's
+      // timeout), which killed the proxies we held for its actors.
+      m.info = info;
       self->monitor(m.info.member);
       log_state(st, m.info, "is back");
       tell_listeners(self, caf::make_message(member_up_atom::value, m.info));
