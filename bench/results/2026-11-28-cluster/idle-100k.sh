@@ -30,7 +30,9 @@ sampler=$!
 trap 'kill $sampler 2>/dev/null' EXIT
 case "$phase" in
   register)
-    "$bench" "${common[@]}" --register --ramp "${REG_RAMP:-60}" --duration 0 \
+    # From 127.0.0.1 only: the nodes allow 10 registrations per hour per other address
+    # (--registrations-per-hour; 127.0.0.1 and ::1 are exempt), and 127.0.0.2... are others.
+    "$bench" "${common[@]}" --register --source-addresses 1 --ramp "${REG_RAMP:-60}" --duration 0 \
       --label "$nodes-node cluster: registration of $users" \
       > "$out/idle-register.json" 2> "$out/idle-register.log" ;;
   hold)
