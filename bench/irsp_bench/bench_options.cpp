@@ -143,6 +143,15 @@ std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code
   app.add_option("--threads", opt.threads, "event-loop threads per worker process (1 or 2)")
       ->capture_default_str()
       ->check(CLI::Range(1, 2));
+  std::string cluster_nodes, connect_to = "spread";
+  app.add_option("--cluster-nodes", cluster_nodes,
+                 "IRSP cluster: the members' names (their --cluster-listen host:port), "
+                 "comma-separated, one per server endpoint in the same order");
+  app.add_option("--connect-to", connect_to,
+                 "spread: account i to endpoint i mod endpoints; home: to the node its actor "
+                 "lives on; away: to the node after that (needs --cluster-nodes)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"spread", "home", "away"}));
   std::string server_pids;
   app.add_option("--server-pid", server_pids,
                  "server process(es) to sample, comma-separated (summed): VmRSS before/after "
@@ -190,6 +199,25 @@ std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code
       return refuse("--server-pid: not a process id: '" + piece + "'");
     opt.server_pids.push_back(std::stoi(piece));
   }
+  const std::map<std::string, connect_choice> choices{{"spread", connect_choice::spread},
+                                                      {"home", connect_choice::home},
+                                                      {"away", connect_choice::away}};
+  opt.connect_to = choices.at(connect_to);
+  if (!cluster_nodes.empty())
+    opt.cluster_nodes = split_list(cluster_nodes);
+  for (const auto& name : opt.cluster_nodes)
+    if (name.empty())
+      return refuse("--cluster-nodes: an empty name");
+  if (!opt.cluster_nodes.empty()
+      && opt.cluster_nodes.size() != opt.hosts.size() * opt.ports.size())
+    return refuse("--cluster-nodes names " + std::to_string(opt.cluster_nodes.size())
+                  + " nodes but there are "
+                  + std::to_string(opt.hosts.size() * opt.ports.size())
+                  + " server endpoints (one name per --host x --port pair, in order)");
+  if (opt.connect_to != connect_choice::spread && opt.cluster_nodes.empty())
+    return refuse("--connect-to home/away needs --cluster-nodes");
+  if (opt.connect_to == connect_choice::away && opt.cluster_nodes.size() < 2)
+    return refuse("--connect-to away needs at least two --cluster-nodes");
   if (opt.users == 0 && opt.scenario != scenario_kind::connect)
     return refuse("--users 0 only with --scenario connect (an idle server)");
   if (opt.sources != 1)

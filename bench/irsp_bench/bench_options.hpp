@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/irsp_bench/cluster_routing.hpp"
+
 namespace irsp::bench {
 
 /// What the connected clients do once logged in.
@@ -90,6 +92,13 @@ struct bench_options {
   double reply_timeout = 10;
   /// Event-loop threads per worker process (1 or 2).
   int threads = 1;
+  /// On an IRSP cluster: the members' names (--cluster-listen host:port),
+  /// one per endpoint in endpoint order; needed by `connect_to` other than
+  /// spread.
+  std::vector<std::string> cluster_nodes;
+  /// Which endpoint each account connects to: spread (a mod endpoints), or
+  /// its actor's home node, or another node.
+  connect_choice connect_to = connect_choice::spread;
   /// Server processes to sample (VmRSS, CPU time, summed) from /proc.
   std::vector<int> server_pids;
   /// Print one JSON object instead of the text report.

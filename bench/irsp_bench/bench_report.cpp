@@ -105,7 +105,9 @@ void print_json(std::FILE* out, const bench_options& o, const run_outcome& outco
                   {"payload", o.payload_bytes},
                   {"threads", o.threads},
                   {"processes", m.plan.processes},
-                  {"source_addresses", m.plan.sources}};
+                  {"source_addresses", m.plan.sources},
+                  {"connect_to", to_string(o.connect_to)},
+                  {"cluster_nodes", o.cluster_nodes}};
   j["login"] = {{"attempted", r.attempted},
                 {"ready", r.ready},
                 {"replaced", r.replaced},
@@ -199,6 +201,11 @@ void print_text(std::FILE* out, const bench_options& o, const run_outcome& outco
   std::fprintf(out, ", %d process%s x %d thread%s, %d source address%s\n", m.plan.processes,
                m.plan.processes == 1 ? "" : "es", o.threads, o.threads == 1 ? "" : "s",
                m.plan.sources, m.plan.sources == 1 ? "" : "es");
+  if (o.connect_to != connect_choice::spread)
+    std::fprintf(out, "          each account connects to %s node (cluster %zu nodes)\n",
+                 o.connect_to == connect_choice::home ? "its actor's home"
+                                                      : "the node after its actor's home",
+                 o.cluster_nodes.size());
   if (m.plan.replacements > 0 || o.legacy_session)
     std::fprintf(out, "          %d second logins replacing a session; legacy session IQ %s\n",
                  m.plan.replacements, o.legacy_session ? "on" : "off");

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/irsp_bench/cluster_routing.hpp"
 #include "bench/irsp_bench/load_worker.hpp"
 #include "bench/irsp_bench/worker_report.hpp"
 #include "node/tls/tls_context.hpp"
@@ -318,6 +319,11 @@ run_outcome run_bench(const bench_options& options) {
                         options.processes, options.threads, options.sources, out.error);
   if (!plan)
     return out;
+  auto homes = account_targets(options.users, options.prefix, options.domain,
+                               options.cluster_nodes, options.connect_to, out.error);
+  if (!homes)
+    return out;
+  plan->account_targets = std::move(*homes);
   m.plan = *plan;
   auto targets = make_targets(options.hosts, options.ports, out.error);
   if (!targets || !enough_descriptors(plan->connections_per_process(), out.error))

@@ -80,6 +80,10 @@ struct connection_plan {
     return users + replacements;
   }
 
+  /// When not empty, the endpoint of each account (`--connect-to` on a
+  /// cluster), instead of account mod targets.
+  std::vector<int> account_targets;
+
   /// Threads over all processes.
   int workers() const noexcept {
     return processes * threads;
@@ -90,7 +94,9 @@ struct connection_plan {
 
   /// The endpoint connection `i` connects to.
   int target(int i) const noexcept {
-    return account(i) % targets;
+    const int a = account(i);
+    return account_targets.empty() ? a % targets
+                                   : account_targets[static_cast<std::size_t>(a)];
   }
 
   /// The source address index of connection `i`.
