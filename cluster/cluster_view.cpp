@@ -53,12 +53,20 @@ void publish_view(view_actor* self) {
   self->send(st.cfg.router, owners_atom::value, st.cfg.self.name, std::move(names),
              std::move(routers));
   caf::actor accounts, offline;
-  if (st.cfg.storage_node == st.cfg.self.name) {
+  // --storage-node names a member by name or by its listen address (the
+  // default, the first seed, is an address).
+  auto is_storage = [&st](const member_info& m) {
+    return m.name == st.cfg.storage_node || m.address.to_string() == st.cfg.storage_node;
+  };
+  if (is_storage(st.cfg.self)) {
     accounts = st.cfg.self.accounts;
     offline = st.cfg.self.offline;
-  } else if (auto i = st.alive.find(st.cfg.storage_node); i != st.alive.end()) {
-    accounts = i->second.accounts;
-    offline = i->second.offline;
+  } else {
+    for (auto& [name, m] : st.alive)
+      if (is_storage(m)) {
+        accounts = m.accounts;
+        offline = m.offline;
+      }
   }
   self->send(st.cfg.accounts_proxy, caf::put_atom::value, accounts);
   self->send(st.cfg.offline_proxy, caf::put_atom::value, offline);

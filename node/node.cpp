@@ -189,7 +189,7 @@ struct node::impl {
                       : !o.cluster_seeds.empty() ? o.cluster_seeds.front()
                                                  : self_info.name;
     o.storage_node = vc.storage_node;
-    if (vc.storage_node == self_info.name) {
+    if (vc.storage_node == self_info.name || vc.storage_node == self_info.address.to_string()) {
       if (accounts->partial_replica()) {
         error = "the account store in " + o.data_dir
                 + " is a half-received copy: this node cannot serve it (start the node "
@@ -415,7 +415,9 @@ account_result node::register_account(const account_spec& spec) {
   r.password = spec.password;
   r.display_name = spec.display_name;
   r.device = {spec.model, spec.manufacturer, spec.serial};
-  auto resp = impl_->ask<account::register_response>(impl_->account_server, std::move(r));
+  // In a cluster, the node that serves the store (through the proxy).
+  auto& accounts = impl_->accounts_proxy ? impl_->accounts_proxy : impl_->account_server;
+  auto resp = impl_->ask<account::register_response>(accounts, std::move(r));
   out.ok = resp.status == account::register_status::OK;
   out.status = account::status_name(resp.status);
   out.address = resp.address;
