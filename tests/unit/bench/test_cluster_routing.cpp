@@ -51,7 +51,7 @@ TEST_CASE("away never sends an account to its home") {
   }
 }
 
-TEST_CASE("spread needs no cluster; home and away do, away with two nodes at least") {
+TEST_CASE("spread needs no cluster, home and away do, away with two nodes at least") {
   std::string error;
   auto spread = account_targets(10, "bench", "localhost", {}, connect_choice::spread, error);
   REQUIRE(spread);

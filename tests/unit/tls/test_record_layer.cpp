@@ -189,7 +189,7 @@ TEST_CASE("a half-received record is held, and only until it is whole", "[tls][r
   CHECK(p.server->partial_record_size() == 0);
 }
 
-TEST_CASE("KeyUpdate from the peer changes the read key; update_requested is answered",
+TEST_CASE("KeyUpdate from the peer changes the read key, update_requested is answered",
           "[tls][record_layer]") {
   layer_pair p(cipher_suite::aes_256_gcm_sha384, 10, 20);
   auto keys = p.client_keys(10);
@@ -243,7 +243,7 @@ TEST_CASE("padding and empty application data are accepted", "[tls][record_layer
   CHECK(p.server->read_sequence() == 3);
 }
 
-TEST_CASE("the peer's close_notify ends its data; ours ends our writing", "[tls][record_layer]") {
+TEST_CASE("the peer's close_notify ends its data, ours ends our writing", "[tls][record_layer]") {
   layer_pair p;
   REQUIRE(p.client->seal("last words"));
   REQUIRE(p.client->close());
@@ -268,7 +268,7 @@ TEST_CASE("the peer's close_notify ends its data; ours ends our writing", "[tls]
   CHECK(p.client->peer_closed());
 }
 
-TEST_CASE("user_canceled is no error; another alert from the peer ends the connection",
+TEST_CASE("user_canceled is no error, another alert from the peer ends the connection",
           "[tls][record_layer]") {
   layer_pair p;
   auto keys = p.client_keys();

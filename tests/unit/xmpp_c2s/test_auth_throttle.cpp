@@ -85,7 +85,7 @@ TEST_CASE("a success clears the account's count from that address, not the addre
   CHECK_FALSE(t.address_allowed("10.0.0.1", now));
 }
 
-TEST_CASE("IPv6 addresses count by their /64; IPv4-mapped ones as IPv4") {
+TEST_CASE("IPv6 addresses count by their /64, IPv4-mapped ones as IPv4") {
   CHECK(auth_throttle::address_bucket("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64");
   CHECK(auth_throttle::address_bucket("::ffff:192.0.2.7") == "192.0.2.7");
   CHECK(auth_throttle::address_bucket("192.0.2.7") == "192.0.2.7");

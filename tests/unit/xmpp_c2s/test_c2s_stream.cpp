@@ -307,7 +307,7 @@ std::optional<c2s_call> register_request(harness& h, const std::string& name) {
 
 } // namespace
 
-TEST_CASE("in-band registrations per address are limited; refused names give their slot back") {
+TEST_CASE("in-band registrations per address are limited, refused names give their slot back") {
   auto settings = test_settings();
   registration_limits limits;
   limits.per_address = 2;
@@ -528,7 +528,7 @@ TEST_CASE("a request the server does not answer becomes internal-server-error") 
   CHECK(error.child("error")->attr("type") == "wait");
 }
 
-TEST_CASE("a message to a bound device becomes a direct request; pushes and messages arrive") {
+TEST_CASE("a message to a bound device becomes a direct request, pushes and messages arrive") {
   harness h;
   h.bind("alice", "phone", {"tv1@localhost"});
   h.send("<message to='tv1@localhost' type='chat' id='m1'><body>on</body></message>");
