@@ -65,6 +65,17 @@ void lease_keeper::run() {
       etcd.revoke(lease); // if etcd still has it: the others need not wait for it
       lease = 0;
       log("lease lapsed: no longer serving accounts");
+      // The router drops every actor it holds before we take any account on
+      // again: meanwhile others may have served them, and an actor kept
+      // from before would speak with its old epoch.
+      std::vector<std::string> without;
+      for (auto& n : told)
+        if (n != cfg_.name)
+          without.push_back(n);
+      caf::scoped_actor self{cfg_.view.home_system()};
+      self->request(cfg_.view, std::chrono::seconds(5), owners_atom::value, without)
+        .receive([](bool) {}, [](caf::error&) {});
+      told = std::move(without);
     }
     if (!fence) {
       auto sent = clock::now();

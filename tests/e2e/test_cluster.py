@@ -324,14 +324,22 @@ class FencedNodeLoss(NodeLoss):
         self.assertTrue(await self.log_after(node, node.log.index(lapsed) + 1,
                                              "%s: serving accounts, owners 3" % c.names[frozen]),
                         "".join(node.log))
-        # Nothing arrived twice meanwhile, and the device's presence never
-        # went back to an older activation. (What happens when the account
-        # moves back to the returning node: docs/cluster.md, known gaps.)
+        # Back as an owner, it takes the account again: a new activation (not
+        # the actor it had before it stopped) that the user hears of. Every
+        # message then arrives once, and the device's presence never goes
+        # back to an older activation.
+        again = await self.presence_of(user, bare, "available")
+        epochs.append(int(again.xml.find(q(IRSP, "transition")).get("epoch")))
+        for n in range(3):
+            user.send_message(mto=bare, mbody="after %d" % n, mtype="chat")
+        got = [(await dev.next_message())["body"] for _ in range(3)]
+        self.assertEqual(got, ["after 0", "after 1", "after 2"])
         while not user.presences.empty():
             p = user.presences.get_nowait()
             if p["from"].bare == bare and p["type"] == "available":
                 epochs.append(int(p.xml.find(q(IRSP, "transition")).get("epoch")))
         self.assertEqual(epochs, sorted(epochs))
+        self.assertEqual(len(set(epochs)), len(epochs))
         self.assertTrue(dev.inbox.empty())
 
 
