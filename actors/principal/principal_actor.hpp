@@ -32,7 +32,9 @@ struct principal_config {
 /// - direct_request -> direct_response: to the session of its resource if it
 ///   names one (RFC 6121 §8.5.3), else, or by its if_absent, like a push
 /// - presence_event (a bound peer's transition), forwarded to the sessions
-/// - (bound_atom | unbound_atom, peer), forwarded to the sessions
+/// - (bound_atom | unbound_atom, peer) -> true once taken in, forwarded to
+///   the sessions (on a new binding, an online actor also tells the new peer
+///   its presence: in a cluster the peer's probe may have come first)
 /// - (probe_atom, requester): if online, answers the requester (a bound
 ///   peer) with its current presence_event, through the router
 /// - presence_event (a bound peer's, transition or probe answer): kept as the
@@ -43,6 +45,10 @@ struct principal_config {
 /// - (close_atom, resource, session_ref): that session ended (a later
 ///   session of the same resource stays); a session whose host dies ends
 ///   the same way
+/// To the router it sends each transition as (presence_event, the nodes its
+/// sessions live on), and while online (shadow_atom, presence_event, nodes)
+/// whenever its peers or sessions change: the node that takes the account
+/// over if this one dies reports it offline from that (cluster/README.md).
 /// On its first session (and each new binding) it probes its peers; every
 /// new session gets the online peers it knows. To its sessions: delivery,
 /// presence_event, (bound_atom|unbound_atom, peer),
