@@ -105,6 +105,30 @@ std::string set_random_serial(X509* cert) {
   return {};
 }
 
+std::string start_certificate(EVP_PKEY* key, long days, x509_ptr& out) {
+  x509_ptr cert(X509_new());
+  if (!cert)
+    return "out of memory making certificate";
+  if (auto err = set_random_serial(cert.get()); !err.empty())
+    return err;
+  if (X509_set_version(cert.get(), X509_VERSION_3) != 1
+      || X509_gmtime_adj(X509_getm_notBefore(cert.get()), -backdate_seconds) == nullptr
+      || X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, 0, nullptr) == nullptr
+      || X509_set_pubkey(cert.get(), key) != 1)
+    return "cannot fill certificate: " + drain_openssl_errors();
+  out = std::move(cert);
+  return {};
+}
+
+std::string key_matches(const std::string& cert_path, X509* cert, const std::string& key_path,
+                        EVP_PKEY* key) {
+  if (X509_check_private_key(cert, key) != 1) {
+    ERR_clear_error();
+    return "private key " + key_path + " does not belong to certificate " + cert_path;
+  }
+  return {};
+}
+
 std::string pem_of(EVP_PKEY* key, std::string& out) {
   return pem_with(
       [key](BIO* b) {

@@ -11,6 +11,13 @@
 
 namespace irsp::tls::detail {
 
+/// Clocks of freshly booted machines and devices lag a little; a certificate
+/// that starts "now" would be refused by such a peer for that long.
+constexpr long backdate_seconds = 3600;
+
+/// RFC 5280 ub-common-name.
+constexpr std::size_t max_common_name = 64;
+
 /// True for a host name an X.509 dNSName may carry (LDH labels, no empty label).
 bool is_dns_name(std::string_view s);
 
@@ -34,6 +41,15 @@ std::string add_extension(X509* cert, X509* issuer, int nid, const std::string& 
 /// Sets a random positive 159-bit serial (RFC 5280 §4.1.2.2: at most 20
 /// octets), so two certificates from one issuer never collide; an error, or "".
 std::string set_random_serial(X509* cert);
+
+/// A v3 certificate for `key` with a random serial, valid from
+/// `backdate_seconds` ago for `days`; subject, issuer and extensions are the
+/// caller's. An error, or "".
+std::string start_certificate(EVP_PKEY* key, long days, x509_ptr& out);
+
+/// "" when `key` belongs to `cert`, else an error naming both files.
+std::string key_matches(const std::string& cert_path, X509* cert, const std::string& key_path,
+                        EVP_PKEY* key);
 
 /// PEM text of a key (unencrypted PKCS#8) or a certificate; an error, or "".
 std::string pem_of(EVP_PKEY* key, std::string& out);

@@ -23,13 +23,6 @@ constexpr long ca_validity_days = 3650;
 // As the node's own XMPP certificate: a leaked node key stops working soon.
 constexpr long node_validity_days = 730;
 
-// Clocks of freshly booted machines lag a little; a certificate that starts
-// "now" would be refused by such a peer for that long.
-constexpr long backdate_seconds = 3600;
-
-// RFC 5280 ub-common-name.
-constexpr std::size_t max_common_name = 64;
-
 // The first of `paths` that exists (or cannot be checked), as an error line.
 std::string refuse_existing(const std::vector<fs::path>& paths) {
   for (const auto& p : paths) {
@@ -53,22 +46,6 @@ std::string set_common_name(X509_NAME* name, const std::string& cn) {
   return {};
 }
 
-// A v3 certificate with a random serial, valid from an hour ago for `days`.
-std::string start_certificate(EVP_PKEY* key, long days, x509_ptr& out) {
-  x509_ptr cert(X509_new());
-  if (!cert)
-    return "out of memory making certificate";
-  if (auto err = set_random_serial(cert.get()); !err.empty())
-    return err;
-  if (X509_set_version(cert.get(), X509_VERSION_3) != 1
-      || X509_gmtime_adj(X509_getm_notBefore(cert.get()), -backdate_seconds) == nullptr
-      || X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, 0, nullptr) == nullptr
-      || X509_set_pubkey(cert.get(), key) != 1)
-    return "cannot fill certificate: " + drain_openssl_errors();
-  out = std::move(cert);
-  return {};
-}
-
 std::string add_extensions(X509* cert, X509* issuer,
                            const std::vector<std::pair<int, std::string>>& exts) {
   for (const auto& [nid, value] : exts)
@@ -83,15 +60,6 @@ std::string expired(const std::string& path, X509* cert) {
   if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
     return "certificate " + path + " is not valid before "
            + time_text(X509_get0_notBefore(cert)) + " (is this machine's clock right?)";
-  return {};
-}
-
-std::string key_matches(const std::string& cert_path, X509* cert, const std::string& key_path,
-                        EVP_PKEY* key) {
-  if (X509_check_private_key(cert, key) != 1) {
-    ERR_clear_error();
-    return "private key " + key_path + " does not belong to certificate " + cert_path;
-  }
   return {};
 }
 

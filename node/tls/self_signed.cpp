@@ -19,13 +19,6 @@ using namespace detail;
 // key that leaked from a test box does not stay good for a decade.
 constexpr long validity_days = 730;
 
-// Devices often boot with a clock a little behind; a certificate that starts
-// "now" would be refused by them for that long.
-constexpr long backdate_seconds = 3600;
-
-// RFC 5280 ub-common-name.
-constexpr std::size_t max_common_name = 64;
-
 std::string check_existing(const std::string& cert_path, const std::string& key_path) {
   x509_ptr cert;
   if (auto err = load_certificate(cert_path, cert); !err.empty())
@@ -33,10 +26,8 @@ std::string check_existing(const std::string& cert_path, const std::string& key_
   pkey_ptr key;
   if (auto err = load_private_key(key_path, key); !err.empty())
     return err;
-  if (X509_check_private_key(cert.get(), key.get()) != 1) {
-    ERR_clear_error();
-    return "private key " + key_path + " does not belong to certificate " + cert_path;
-  }
+  if (auto err = key_matches(cert_path, cert.get(), key_path, key.get()); !err.empty())
+    return err;
   // Starting with an expired certificate would fail every client's handshake;
   // say so at startup rather than in each of a million connection logs.
   if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0)
@@ -47,17 +38,11 @@ std::string check_existing(const std::string& cert_path, const std::string& key_
 }
 
 std::string make_certificate(const std::string& domain, EVP_PKEY* key, x509_ptr& out) {
-  x509_ptr cert(X509_new());
-  if (!cert)
-    return "out of memory making certificate";
-  // Random so two nodes that made certificates for the same domain never collide.
-  if (auto err = set_random_serial(cert.get()); !err.empty())
+  // A random serial, so two nodes that made certificates for the same domain
+  // never collide.
+  x509_ptr cert;
+  if (auto err = start_certificate(key, validity_days, cert); !err.empty())
     return err;
-  if (X509_set_version(cert.get(), X509_VERSION_3) != 1
-      || X509_gmtime_adj(X509_getm_notBefore(cert.get()), -backdate_seconds) == nullptr
-      || X509_time_adj_ex(X509_getm_notAfter(cert.get()), validity_days, 0, nullptr) == nullptr
-      || X509_set_pubkey(cert.get(), key) != 1)
-    return "cannot fill certificate: " + drain_openssl_errors();
 
   bool has_cn = domain.size() <= max_common_name;
   X509_NAME* name = X509_get_subject_name(cert.get());

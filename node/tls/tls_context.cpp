@@ -3,6 +3,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "node/tls/certificate_files.hpp"
 #include "node/tls/openssl_handles.hpp"
 #include "node/tls/traffic_capture.hpp"
 
@@ -128,14 +129,6 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const u
   return SSL_TLSEXT_ERR_OK;
 }
 
-bool is_ip_literal(const std::string& s) {
-  ASN1_OCTET_STRING* ip = a2i_IPADDRESS(s.c_str());
-  if (ip == nullptr)
-    return false;
-  ASN1_OCTET_STRING_free(ip);
-  return true;
-}
-
 }  // namespace
 
 // --- server_context ---------------------------------------------------------
@@ -252,7 +245,7 @@ session client_context::new_session(const std::string& server_name,
     SSL_set_connect_state(ssl);
     bool ok = true;
     if (!server_name.empty()) {
-      if (is_ip_literal(server_name)) {
+      if (detail::is_ip_literal(server_name)) {
         // RFC 6066 §3: SNI carries host names only, never addresses.
         ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), server_name.c_str()) == 1;
       } else {
