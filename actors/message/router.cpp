@@ -99,17 +99,24 @@ caf::actor unreachable(router_actor* self) {
   return st.unreachable;
 }
 
+// Whether `address` is placed on this node by the owners it was last told
+// of (whether or not it may serve it right now).
+bool placed_here(const router_state& st, const std::string& address) {
+  auto* home = cluster::home_of(address, st.owners);
+  return home && *home == st.node_name;
+}
+
 // The router of the node home to `address`; null when that is this node
 // (always on a lone node).
 caf::actor home_router(router_actor* self, const std::string& address, bool check_fence = true) {
   auto& st = self->state;
   if (!st.clustered)
     return {};
+  if (placed_here(st, address))
+    return !check_fence || !st.cfg.serving || st.cfg.serving() ? caf::actor{} : unreachable(self);
   auto* home = cluster::home_of(address, st.owners);
   if (!home)
     return unreachable(self);
-  if (*home == st.node_name)
-    return !check_fence || !st.cfg.serving || st.cfg.serving() ? caf::actor{} : unreachable(self);
   auto i = st.peers.find(*home);
   return i == st.peers.end() || !i->second ? unreachable(self) : i->second;
 }
@@ -138,20 +145,33 @@ caf::actor& principal_for(router_actor* self, const std::string& address) {
   return i->second.handle;
 }
 
-// Tells an active actor about a binding change; inactive ones load bindings
-// when they activate.
-void notify_if_active(router_actor* self, const std::string& address, const caf::message& msg) {
-  // By placement alone: news for an actor already active here is delivered
-  // even while a fenced node waits to serve new traffic (it activates none).
-  if (auto home = home_router(self, address, false)) {
-    self->send(home, notify_atom::value, address, msg);
-    return;
-  }
+// Where news for an account goes: the router of its home node (`remote`),
+// else its actor here if active (the message counted as sent to it), else
+// nowhere — an inactive actor loads its state when it activates. By
+// placement alone: news for an actor already active here is delivered even
+// while a fenced node waits to serve new traffic (it activates none).
+caf::actor news_target(router_actor* self, const std::string& address, bool& remote) {
+  remote = true;
+  if (auto home = home_router(self, address, false))
+    return home;
+  remote = false;
   auto i = self->state.principals.find(address);
   if (i == self->state.principals.end())
-    return;
+    return {};
   ++i->second.sent;
-  self->send(i->second.handle, msg);
+  return i->second.handle;
+}
+
+// Tells an active actor about a binding change or a peer's presence.
+void notify_if_active(router_actor* self, const std::string& address, const caf::message& msg) {
+  bool remote = false;
+  auto target = news_target(self, address, remote);
+  if (!target)
+    return;
+  if (remote)
+    self->send(target, notify_atom::value, address, msg);
+  else
+    self->send(target, msg);
 }
 
 
@@ -171,20 +191,15 @@ void tell_and_wait(router_actor* self,
     return done();
   constexpr auto bound = std::chrono::seconds(10); // only a lost node takes this long
   for (auto& [address, msg] : news) {
-    auto& st = self->state;
-    if (auto home = home_router(self, address)) {
-      self->request(home, bound, notify_atom::value, address, msg)
-        .then([one_done](bool) { one_done(); }, [one_done](caf::error&) { one_done(); });
+    bool remote = false;
+    auto target = news_target(self, address, remote);
+    if (!target) {
+      one_done();
       continue;
     }
-    auto i = st.principals.find(address);
-    if (i == st.principals.end()) {
-      one_done(); // inactive: it loads its bindings when it activates
-      continue;
-    }
-    ++i->second.sent;
-    self->request(i->second.handle, bound, msg)
-      .then([one_done](bool) { one_done(); }, [one_done](caf::error&) { one_done(); });
+    auto answer = remote ? self->request(target, bound, notify_atom::value, address, msg)
+                         : self->request(target, bound, msg);
+    answer.then([one_done](bool) { one_done(); }, [one_done](caf::error&) { one_done(); });
   }
 }
 
@@ -274,8 +289,7 @@ void change_owners(router_actor* self, std::vector<std::string> names,
     // By placement, not by whether we serve right now: a fenced node that
     // waits for the others to agree keeps its actors (it only holds their
     // traffic back meanwhile).
-    auto* home = cluster::home_of(address, st.owners);
-    if (!home || *home != st.node_name)
+    if (!placed_here(st, address))
       moved.push_back(address);
   }
   for (auto& address : moved) {
@@ -290,12 +304,11 @@ void change_owners(router_actor* self, std::vector<std::string> names,
       ++i;
       continue;
     }
-        bool survives = std::any_of(e.session_nodes.begin(), e.session_nodes.end(),
+    bool survives = std::any_of(e.session_nodes.begin(), e.session_nodes.end(),
                                 [&](const caf::node_id& n) { return alive.count(n) != 0; });
     // By placement alone: while a fenced cluster agrees on the new owners
     // this node does not serve yet, but it is the one to tell.
-    auto* now_home = cluster::home_of(e.last.address, st.owners);
-    if (!survives && now_home && *now_home == st.node_name) {
+    if (!survives && placed_here(st, e.last.address)) {
       auto ev = e.last;
       ev.online = false;
       ev.sequence += 1;
