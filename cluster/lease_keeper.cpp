@@ -46,7 +46,6 @@ void lease_keeper::run() {
   bool first = true;
   bool serving = false;
   std::size_t serving_owners = 0;
-  bool applied_once = false; // `told` is a set the router routes by
   // prefix is ".../members/"; the digests live beside it
   auto applied_prefix = cfg_.prefix.substr(0, cfg_.prefix.rfind('/', cfg_.prefix.size() - 2) + 1)
                         + "applied/";
@@ -54,6 +53,14 @@ void lease_keeper::run() {
   auto next_renewal = clock::now();
   auto log = [this](const std::string& what) {
     std::fprintf(stderr, "irsp-node: etcd: %s: %s\n", cfg_.name.c_str(), what.c_str());
+  };
+  // Tells the router (through the view) to route by `names`; true once it does.
+  auto route_by = [this](const std::vector<std::string>& names) {
+    caf::scoped_actor self{cfg_.view.home_system()};
+    bool applied = false;
+    self->request(cfg_.view, std::chrono::seconds(5), owners_atom::value, names)
+      .receive([&](bool) { applied = true; }, [](caf::error&) {});
+    return applied;
   };
   while (!stop_) {
     auto now = clock::now();
@@ -72,9 +79,7 @@ void lease_keeper::run() {
       for (auto& n : told)
         if (n != cfg_.name)
           without.push_back(n);
-      caf::scoped_actor self{cfg_.view.home_system()};
-      self->request(cfg_.view, std::chrono::seconds(5), owners_atom::value, without)
-        .receive([](bool) {}, [](caf::error&) {});
+      route_by(without);
       told = std::move(without);
     }
     if (!fence) {
@@ -90,7 +95,6 @@ void lease_keeper::run() {
           cfg_.fence->until(fence->deadline());
           // Our applied digest went with the old lease: write it again.
           told.clear();
-          applied_once = false;
           log("holding lease " + std::to_string(lease) + " (ttl " + std::to_string(granted->ttl)
               + " s)");
           next_renewal = clock::now() + renew_every;
@@ -124,21 +128,17 @@ void lease_keeper::run() {
         if (name != cfg_.name || (fence && fence->valid(clock::now())))
           names.push_back(std::move(name));
       }
+      auto ours = digest(names);
       if (names != told) {
         cfg_.fence->agreed(false);
-        caf::scoped_actor self{cfg_.view.home_system()};
-        bool applied = false;
-        self->request(cfg_.view, std::chrono::seconds(5), owners_atom::value, names)
-          .receive([&](bool) { applied = true; }, [](caf::error&) {});
-        if (applied && fence && (!fence->valid(clock::now())
-                                 || etcd.put(applied_prefix + cfg_.name, digest(names), lease)))
-        {
+        if (route_by(names) && fence
+            && (!fence->valid(clock::now()) || etcd.put(applied_prefix + cfg_.name, ours, lease)))
           told = names;
-          applied_once = true;
-        }
       }
-      // Serve only while every owner routes by the same set as we do.
-      bool agreed = fence != nullptr && applied_once && names == told;
+      // Serve only while every owner routes by the same set as we do. With
+      // a lease, `names` holds this node, so it equals `told` only once the
+      // router routes by it.
+      bool agreed = fence != nullptr && names == told;
       if (agreed) {
         auto applied = etcd.range(applied_prefix);
         agreed = static_cast<bool>(applied);
@@ -148,7 +148,7 @@ void lease_keeper::run() {
           if (std::find(names.begin(), names.end(), who) == names.end())
             continue; // a node that left
           ++seen;
-          agreed = agreed && kv.value == digest(names);
+          agreed = agreed && kv.value == ours;
         }
         agreed = agreed && seen == names.size();
       }
