@@ -614,19 +614,9 @@ void c2s_connection::open_session(const c2s_open& o) {
       },
       [host, id, o](caf::error& e) {
         with(host, id, [&o, &e](c2s_connection& c) {
-          // The account's owner is not agreed on yet (a node died, a
-          // fenced cluster waits for its lease): try again for a while.
-          if (is_storage_unavailable(e) && c.reopen_attempts_++ < 40) {
-            auto* host = &c.host_;
-            auto id = c.id_;
-            c.host_.loop().after(std::chrono::milliseconds(250), [host, id, o] {
-              with(host, id, [&o](c2s_connection& c) {
-                if (!c.quit_)
-                  c.open_session(o);
-              });
-            });
+          if (is_storage_unavailable(e)
+              && c.retry_open([o](c2s_connection& again) { again.open_session(o); }))
             return;
-          }
           // The client sees internal-server-error; the operator, why.
           fprintf(stderr, "irsp-node: c2s: opening a session failed: %s\n",
                   to_string(e).c_str());
@@ -772,6 +762,23 @@ void c2s_connection::predecessor_done() {
       apply_session_message(msg);
 }
 
+// The account's owner is not agreed on yet (a node died and, fenced, its
+// lease has not expired; the owners are agreeing on a new set): `again` in a
+// while, up to about 10 s in all. False once that is spent.
+bool c2s_connection::retry_open(std::function<void(c2s_connection&)> again) {
+  if (open_attempts_++ >= 40)
+    return false;
+  auto* host = &host_;
+  auto id = id_;
+  host_.loop().after(std::chrono::milliseconds(250), [host, id, again = std::move(again)] {
+    with(host, id, [&again](c2s_connection& c) {
+      if (!c.quit_)
+        again(c);
+    });
+  });
+  return true;
+}
+
 void c2s_connection::principal_lost(const caf::actor_addr& principal) {
   if (busy_)
     return defer([this, principal] { principal_lost(principal); });
@@ -796,7 +803,7 @@ void c2s_connection::reopen(const std::string& resource) {
           return gone_before_open(host, id, resource, opened.principal);
         with(host, id, [&opened](c2s_connection& c) {
           c.principal_ = opened.principal;
-          c.reopen_attempts_ = 0;
+          c.open_attempts_ = 0;
           c.host_.watch(c.principal_, c.id_);
           if (!c.principal_)
             c.stream_->gone();
@@ -805,20 +812,11 @@ void c2s_connection::reopen(const std::string& resource) {
       },
       [host, id, resource](caf::error&) {
         with(host, id, [&resource](c2s_connection& c) {
-          // The account's node died and its new owner is not agreed yet (a
-          // fenced cluster waits for the dead node's lease): try again for
-          // a while before giving the client up.
-          if (c.reopen_attempts_++ < 40) {
-            auto* host = &c.host_;
-            auto id = c.id_;
-            c.host_.loop().after(std::chrono::milliseconds(250), [host, id, resource] {
-              with(host, id, [&resource](c2s_connection& c) {
-                if (!c.quit_ && !c.principal_)
-                  c.reopen(resource);
-              });
-            });
+          if (c.retry_open([resource](c2s_connection& again) {
+                if (!again.principal_)
+                  again.reopen(resource);
+              }))
             return;
-          }
           c.stream_->fail("internal-server-error", "the session could not be reopened");
           c.run_actions();
         });

@@ -115,6 +115,7 @@ private:
   void add_stream_management();
   void resume(const std::string& previd, std::uint32_t h);
   void reopen(const std::string& resource);
+  bool retry_open(std::function<void(c2s_connection&)> again);
   void predecessor_done();
   void on_sm_expire();
 
@@ -128,7 +129,7 @@ private:
   std::size_t out_pos_ = 0; // of out_, already written
   std::vector<c2s_action> actions_;
   caf::actor principal_; // the account's user/device actor, once bound
-  unsigned reopen_attempts_ = 0; // since the actor was lost
+  unsigned open_attempts_ = 0; // opening the account's actor, while its owner changes
   net::io_loop::timer_id bind_timer_ = 0;
   bool readable_ = false;      // the socket may have input we have not read
   bool reading_ = false;       // inside read_some()
