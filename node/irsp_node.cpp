@@ -90,6 +90,12 @@ int main(int argc, char** argv) {
   app.add_option("--idle-seconds", o.idle_seconds,
                  "seconds an account's actor stays in memory with no session")
     ->capture_default_str()->check(CLI::Range(1u, 86400u));
+  app.add_option("--events-max", o.lifecycle_max_events,
+                 "transitions the lifecycle stream keeps (older ones are dropped)")
+    ->capture_default_str()->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  app.add_option("--events-max-age-hours", o.lifecycle_max_age_hours,
+                 "hours the lifecycle stream keeps a transition")
+    ->capture_default_str()->check(CLI::Range(1u, 24u * 3650));
   bool no_builtin_apps = false;
   app.add_flag("--no-builtin-apps", no_builtin_apps, "do not start the echo and last-seen apps");
   auto* cl = "Cluster (docs/cluster.md)";

@@ -751,7 +751,7 @@ element build_presence(const message::presence_event& event, std::string_view to
   out.set_attr("from", event.address);
   if (!to.empty())
     out.set_attr("to", to);
-  if (!event.online)
+  if (!event.present())
     out.set_attr("type", "unavailable");
   auto& transition = out.add_child("transition", std::string{ns_irsp});
   transition.set_attr("epoch", std::to_string(event.epoch));

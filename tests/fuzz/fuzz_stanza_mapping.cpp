@@ -208,7 +208,8 @@ void handle(const element& stanza, const std::string& self, std::int64_t number)
   } else if (stanza.name() == "presence") {
     message::presence_event event;
     event.address = std::string{stanza.attr("to")};
-    event.online = stanza.attr("type") != "unavailable";
+    event.state = stanza.attr("type") != "unavailable" ? irsp::message::lifecycle_state::ONLINE
+                                                      : irsp::message::lifecycle_state::OFFLINE;
     event.epoch = static_cast<std::uint64_t>(number);
     event.sequence = static_cast<std::uint64_t>(number) >> 7;
     event.at_ms = number;

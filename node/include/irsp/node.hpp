@@ -62,6 +62,9 @@ struct node_options {
   bool reset_unbinds = false;
   /// Seconds an account's actor stays in memory with no session.
   std::uint32_t idle_seconds = 30;
+  /// Issue 15: how much of the lifecycle stream is kept (transitions; hours).
+  std::uint64_t lifecycle_max_events = 1'000'000;
+  std::uint32_t lifecycle_max_age_hours = 7 * 24;
   /// Start the built-in applications `echo` and `last-seen`.
   bool builtin_apps = true;
 

@@ -559,11 +559,11 @@ TEST_CASE("a bound peer's presence arrives as presence from its bare JID") {
   message::presence_event ev;
   ev.address = "tv1@localhost";
   ev.kind = account::account_kind::DEVICE;
-  ev.online = true;
+  ev.state = message::lifecycle_state::ONLINE;
   ev.epoch = 7;
   ev.sequence = 1;
   h.stream->presence(ev);
-  ev.online = false;
+  ev.state = message::lifecycle_state::OFFLINE;
   ev.sequence = 2;
   h.stream->presence(ev);
   h.run();

@@ -264,14 +264,14 @@ TEST_CASE("§8.3.3 pushes and user<->device messages reach the client", "[xmpp_m
 TEST_CASE("§8.3.2 online/offline as presence", "[xmpp_mapping][build]") {
   message::presence_event ev;
   ev.address = "tv1@localhost";
-  ev.online = true;
+  ev.state = message::lifecycle_state::ONLINE;
   ev.epoch = 3;
   ev.sequence = 12;
   ev.at_ms = 1735603200001;
   check_xml(build_presence(ev),
             "<presence from='tv1@localhost'><transition xmlns='urn:irsp:0' epoch='3' "
             "sequence='12' at='2024-12-31T00:00:00.001Z'/></presence>");
-  ev.online = false;
+  ev.state = message::lifecycle_state::OFFLINE;
   ev.sequence = 13;
   check_xml(build_presence(ev, "alice@localhost/phone"),
             "<presence from='tv1@localhost' to='alice@localhost/phone' type='unavailable'>"
