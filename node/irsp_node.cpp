@@ -6,6 +6,7 @@
 
 #include "irsp/node.hpp"
 #include "node/account_cli.hpp"
+#include "node/events_cli.hpp"
 #include "node/cluster_cli.hpp"
 #include "node/cluster_status.hpp"
 
@@ -126,6 +127,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   auto* account = app.add_subcommand("account", "manage accounts of a stopped node");
   irsp::cli::add_account_commands(*account, where, exit_code);
+  auto* events = app.add_subcommand("events", "print a stopped node's lifecycle stream as JSON lines");
+  irsp::cli::add_events_command(*events, where, exit_code);
   irsp::cli::cluster_location cluster_where;
   auto* cluster = app.add_subcommand("cluster", "the cluster of this AS: certificates, status (docs/cluster.md)");
   irsp::cli::add_cluster_commands(*cluster, cluster_where, exit_code);
@@ -152,7 +155,7 @@ int main(int argc, char** argv) {
     auto dir = o.cluster_dir.empty() ? o.data_dir + "/cluster" : o.cluster_dir;
     return irsp::cli::print_cluster_status(status_node, dir, std::cout, std::cerr);
   }
-  if (account->parsed() || cluster->parsed())
+  if (account->parsed() || events->parsed() || cluster->parsed())
     return exit_code;
 
   o.open_registration = !closed;

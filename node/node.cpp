@@ -7,6 +7,7 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "actors/account/account_server.hpp"
@@ -17,7 +18,7 @@
 #include "actors/app/app_host.hpp"
 #include "actors/app/echo_app.hpp"
 #include "actors/app/last_seen_app.hpp"
-#include "actors/lifecycle/lifecycle_options.hpp"
+#include "actors/lifecycle/lifecycle_store.hpp"
 #include "actors/atoms.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
@@ -300,6 +301,19 @@ bool node::start() {
   lifecycle::lifecycle_options lo;
   lo.max_events = std::max<std::uint64_t>(1, o.lifecycle_max_events);
   lo.max_age_ms = static_cast<std::int64_t>(o.lifecycle_max_age_hours) * 3600 * 1000;
+  if (!d.clustered()) {
+    // The sessions of the last run ended with it; in a cluster the member
+    // that takes an account over says so (cluster/README.md).
+    using namespace std::chrono;
+    auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    auto closed = lifecycle::lifecycle_store{d.accounts, lo}.close_open(now);
+    if (closed > 0)
+      std::fprintf(stderr, "irsp-node: lifecycle: %ld accounts were online when the node last "
+                           "stopped: recorded offline\n", closed);
+    else if (closed < 0)
+      std::fprintf(stderr, "irsp-node: lifecycle: could not record the last run's sessions "
+                           "offline (storage failure)\n");
+  }
   d.account_server = account::spawn_account_server(*d.sys, d.accounts,
                                                    std::max(1u, o.account_workers), lo);
   d.offline_queue = offline::spawn_offline_queue(*d.sys, d.offline_store);

@@ -311,4 +311,29 @@ bool lifecycle_store::acked(const std::string& subscriber, std::uint64_t& out) {
   return got.ok() || got.IsNotFound();
 }
 
+long lifecycle_store::close_open(std::int64_t now_ms) {
+  std::vector<presence_event> open;
+  {
+    auto db = store_->access();
+    if (!db)
+      return -1;
+    account::prefix_scan it{db.db, "s/"};
+    for (; it.valid(); it.next()) {
+      presence_event ev;
+      if (decode_event(it.value().ToStringView(), ev) && ev.present())
+        open.push_back(std::move(ev));
+    }
+    if (!it.ok())
+      return -1;
+  }
+  for (auto& ev : open) {
+    ev.state = message::lifecycle_state::OFFLINE;
+    ev.sequence += 1;
+    ev.at_ms = now_ms;
+    if (append(ev).written != write_status::ok)
+      return -1;
+  }
+  return static_cast<long>(open.size());
+}
+
 } // namespace irsp::lifecycle

@@ -64,6 +64,12 @@ public:
   /// What `subscriber` acknowledged last (0: nothing). False on a read error.
   bool acked(const std::string& subscriber, std::uint64_t& out);
 
+  /// For a lone node starting: every account whose latest transition is
+  /// online or suspect lost its sessions with the process that held them;
+  /// each gets its offline (same epoch, next sequence) now, so the stream
+  /// does not go on saying online. Returns how many, or -1 on a storage fault.
+  long close_open(std::int64_t now_ms);
+
 private:
   struct pending;
   void write_group(std::vector<pending*>& group);
