@@ -25,6 +25,8 @@
 #include "actors/app/app_host.hpp"
 #include "actors/app/echo_app.hpp"
 #include "actors/atoms.hpp"
+#include "actors/lifecycle/lifecycle_store.hpp"
+#include "actors/lifecycle/lifecycle_writer.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
 #include "actors/offline/offline_queue.hpp"
@@ -277,6 +279,7 @@ struct routing_env {
   std::shared_ptr<counting_app> counter = std::make_shared<counting_app>();
   std::shared_ptr<counting_app> bare_counter = std::make_shared<counting_app>();
   std::vector<caf::actor> actors; // stopped at teardown
+  caf::actor lifecycle_writer;
   caf::actor session, pinger_actor, flapping1, flapping16, bare_flapping1, bare_flapping16;
 
   routing_env() {
@@ -301,7 +304,10 @@ struct routing_env {
     unsigned workers = 2;
     if (const char* v = std::getenv("IRSP_BENCH_ACCOUNT_WORKERS"))
       workers = static_cast<unsigned>(std::max(1, std::atoi(v)));
-    account_server = account::spawn_account_server(*sys, accounts, workers);
+    // As a node wires it: one stream store, appends through the writer.
+    auto stream = std::make_shared<lifecycle::lifecycle_store>(accounts);
+    account_server = account::spawn_account_server(*sys, accounts, workers, stream);
+    lifecycle_writer = lifecycle::spawn_lifecycle_writer(*sys, stream);
     offline_queue = offline::spawn_offline_queue(*sys, offline_store);
     router = make_router(offline_queue);
     bare_router = make_router(nullptr);
@@ -332,11 +338,11 @@ struct routing_env {
     // The user/device actors watch their router and stop with it.
     for (auto& a : actors)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    for (auto& a : {router, bare_router, offline_queue, account_server})
+    for (auto& a : {router, bare_router, offline_queue, lifecycle_writer, account_server})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     actors.clear();
     session = pinger_actor = flapping1 = flapping16 = bare_flapping1 = bare_flapping16 = nullptr;
-    router = bare_router = offline_queue = account_server = nullptr;
+    router = bare_router = offline_queue = lifecycle_writer = account_server = nullptr;
     sys.reset();
     offline_store.reset();
     accounts.reset();
@@ -348,6 +354,7 @@ struct routing_env {
     rc.domain = "localhost";
     rc.accounts = account_server;
     rc.offline = std::move(offline);
+    rc.lifecycle = lifecycle_writer;
     // Long enough that no idle timer of a device actor fires during the run.
     rc.idle_timeout = std::chrono::hours(1);
     auto r = spawn_router(*sys, rc);

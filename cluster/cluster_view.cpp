@@ -52,7 +52,7 @@ void publish_view(view_actor* self) {
   }
   self->send(st.cfg.router, owners_atom::value, st.cfg.self.name, std::move(names),
              std::move(routers));
-  caf::actor accounts, offline;
+  caf::actor accounts, offline, lifecycle;
   // --storage-node names a member by name or by its listen address (the
   // default, the first seed, is an address).
   auto is_storage = [&st](const member_info& m) {
@@ -61,15 +61,19 @@ void publish_view(view_actor* self) {
   if (is_storage(st.cfg.self)) {
     accounts = st.cfg.self.accounts;
     offline = st.cfg.self.offline;
+    lifecycle = st.cfg.self.lifecycle;
   } else {
     for (auto& [name, m] : st.alive)
       if (is_storage(m)) {
         accounts = m.accounts;
         offline = m.offline;
+        lifecycle = m.lifecycle;
       }
   }
   self->send(st.cfg.accounts_proxy, caf::put_atom::value, accounts);
   self->send(st.cfg.offline_proxy, caf::put_atom::value, offline);
+  if (st.cfg.lifecycle_proxy)
+    self->send(st.cfg.lifecycle_proxy, caf::put_atom::value, lifecycle);
 }
 
 // The member that should hold the store's copy: the current backup while it

@@ -23,6 +23,7 @@ struct view_config {
   caf::actor router;           ///< told (owners_atom, names, routers)
   caf::actor accounts_proxy;   ///< told (put_atom, account server)
   caf::actor offline_proxy;    ///< told (put_atom, offline queue)
+  caf::actor lifecycle_proxy;  ///< told (put_atom, lifecycle writer)
   /// The node that serves the account store (its name).
   std::string storage_node;
   /// When this node is `storage_node`: the store's primary end, which needs

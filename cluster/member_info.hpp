@@ -38,6 +38,7 @@ struct member_info {
   caf::actor accounts;       ///< its account server
   caf::actor offline;        ///< its offline queue
   caf::actor replica;        ///< its applier, for when it is the store's backup
+  caf::actor lifecycle;      ///< its lifecycle stream writer (issue 15)
 };
 
 template <class Inspector>
@@ -47,7 +48,8 @@ typename Inspector::result_type inspect(Inspector& f, endpoint& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
-  return f(x.name, x.address, x.incarnation, x.member, x.router, x.accounts, x.offline, x.replica);
+  return f(x.name, x.address, x.incarnation, x.member, x.router, x.accounts, x.offline, x.replica,
+           x.lifecycle);
 }
 
 /// A member's state as `cluster status` shows it.

@@ -19,6 +19,7 @@
 #include "actors/app/echo_app.hpp"
 #include "actors/app/last_seen_app.hpp"
 #include "actors/lifecycle/lifecycle_store.hpp"
+#include "actors/lifecycle/lifecycle_writer.hpp"
 #include "actors/atoms.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
@@ -54,6 +55,8 @@ struct node::impl {
   caf::actor view;
   caf::actor accounts_proxy;
   caf::actor offline_proxy;
+  caf::actor lifecycle_writer;
+  caf::actor lifecycle_proxy;
   caf::actor replica; // the applier, for when this node is the store's backup
   std::shared_ptr<account::replication_source> replication;
   std::shared_ptr<cluster::serving_fence> fence; // fenced by etcd: may we serve?
@@ -162,6 +165,7 @@ struct node::impl {
     mc.self.router = router;
     mc.self.accounts = account_server;
     mc.self.offline = offline_queue;
+    mc.self.lifecycle = lifecycle_writer;
     replica = account::spawn_replica_applier(*sys, accounts, 0);
     mc.self.replica = replica;
     for (auto& seed : o.cluster_seeds)
@@ -190,6 +194,7 @@ struct node::impl {
     vc.router = router;
     vc.accounts_proxy = accounts_proxy;
     vc.offline_proxy = offline_proxy;
+    vc.lifecycle_proxy = lifecycle_proxy;
     vc.storage_node = !o.storage_node.empty()         ? o.storage_node
                       : !o.cluster_seeds.empty() ? o.cluster_seeds.front()
                                                  : self_info.name;
@@ -314,17 +319,22 @@ bool node::start() {
       std::fprintf(stderr, "irsp-node: lifecycle: could not record the last run's sessions "
                            "offline (storage failure)\n");
   }
+  // One stream store for both: the writer appends, the account server reads.
+  auto stream = std::make_shared<lifecycle::lifecycle_store>(d.accounts, lo);
   d.account_server = account::spawn_account_server(*d.sys, d.accounts,
-                                                   std::max(1u, o.account_workers), lo);
+                                                   std::max(1u, o.account_workers), stream);
+  d.lifecycle_writer = lifecycle::spawn_lifecycle_writer(*d.sys, stream);
   d.offline_queue = offline::spawn_offline_queue(*d.sys, d.offline_store);
   message::router_config rc;
   rc.domain = o.domain;
   if (d.clustered()) {
     d.accounts_proxy = cluster::spawn_storage_proxy(*d.sys, "account server");
     d.offline_proxy = cluster::spawn_storage_proxy(*d.sys, "offline queue");
+    d.lifecycle_proxy = cluster::spawn_storage_proxy(*d.sys, "lifecycle stream");
   }
   rc.accounts = d.accounts_proxy ? d.accounts_proxy : d.account_server;
   rc.offline = d.offline_proxy ? d.offline_proxy : d.offline_queue;
+  rc.lifecycle = d.lifecycle_proxy ? d.lifecycle_proxy : d.lifecycle_writer;
   if (d.fence)
     rc.serving = [fence = d.fence] { return fence->valid(); };
   rc.max_payload = o.max_payload;
@@ -400,7 +410,8 @@ void node::stop() {
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   d.apps.clear();
   for (auto* a : {&d.view, &d.membership, &d.router, &d.accounts_proxy, &d.offline_proxy,
-                 &d.replica, &d.offline_queue, &d.account_server}) {
+                 &d.lifecycle_proxy, &d.replica, &d.offline_queue, &d.lifecycle_writer,
+                 &d.account_server}) {
     if (!*a)
       continue;
     caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);

@@ -13,7 +13,8 @@ target_link_libraries(irsp_account_store PUBLIC irsp_schema irsp_credentials
 # Issue 15: the lifecycle stream, served by the account server beside the accounts.
 add_library(irsp_lifecycle STATIC
   ${PROJECT_SOURCE_DIR}/actors/lifecycle/lifecycle_store.cpp
-  ${PROJECT_SOURCE_DIR}/actors/lifecycle/lifecycle_handlers.cpp)
+  ${PROJECT_SOURCE_DIR}/actors/lifecycle/lifecycle_handlers.cpp
+  ${PROJECT_SOURCE_DIR}/actors/lifecycle/lifecycle_writer.cpp)
 target_include_directories(irsp_lifecycle PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(irsp_lifecycle PUBLIC irsp_account_store caf)
 

@@ -77,9 +77,10 @@ caf::behavior account_worker(caf::event_based_actor* self, std::shared_ptr<accou
 caf::actor spawn_account_server(caf::actor_system& system,
                                 std::shared_ptr<account_store> store,
                                 std::size_t workers,
-                                const lifecycle::lifecycle_options& lifecycle_options) {
+                                std::shared_ptr<lifecycle::lifecycle_store> lifecycle) {
   auto bindings = std::make_shared<binding_store>(*store);
-  auto lifecycle = std::make_shared<lifecycle::lifecycle_store>(store, lifecycle_options);
+  if (!lifecycle)
+    lifecycle = std::make_shared<lifecycle::lifecycle_store>(store);
   auto factory = [&system, store, bindings, lifecycle] {
     return system.spawn<caf::detached>(account_worker, store, bindings, lifecycle);
   };

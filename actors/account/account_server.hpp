@@ -6,7 +6,10 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/lifecycle/lifecycle_options.hpp"
+
+namespace irsp::lifecycle {
+class lifecycle_store;
+} // namespace irsp::lifecycle
 
 namespace irsp::account {
 
@@ -29,11 +32,12 @@ class account_store;
 ///   tells a missing account from one that could not be read
 /// - (scram_atom, std::string address, bool sha256) -> scram_secret; empty
 ///   salt if there is no such account, an error if it could not be read
-/// - the lifecycle stream's requests (actors/lifecycle/lifecycle_atoms.hpp),
-///   over the same database, so that a cluster reaches both the same way
+/// - the lifecycle stream's requests (actors/lifecycle/lifecycle_atoms.hpp)
+///   over `lifecycle` (null: a store of its own over the same database);
+///   appends should go to the lifecycle writer, which batches them
 caf::actor spawn_account_server(caf::actor_system& system,
                                 std::shared_ptr<account_store> store,
                                 std::size_t workers = 4,
-                                const lifecycle::lifecycle_options& lifecycle = {});
+                                std::shared_ptr<lifecycle::lifecycle_store> lifecycle = {});
 
 } // namespace irsp::account

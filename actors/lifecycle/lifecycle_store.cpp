@@ -115,9 +115,19 @@ std::optional<std::uint64_t> lifecycle_store::next_epoch(const std::string& addr
 }
 
 append_result lifecycle_store::append(const presence_event& ev) {
-  pending p{&ev, {}};
+  return append(std::vector<presence_event>{ev}).front();
+}
+
+std::vector<append_result> lifecycle_store::append(const std::vector<presence_event>& evs) {
+  std::vector<pending> mine;
+  mine.reserve(evs.size());
+  for (auto& ev : evs)
+    mine.push_back(pending{&ev, {}});
   std::unique_lock<std::mutex> guard{mutex_};
-  queue_.push_back(&p);
+  for (auto& p : mine)
+    queue_.push_back(&p);
+  // Ours are written together: the group that takes the first takes all.
+  auto& p = mine.back();
   while (!p.done) {
     if (writing_) {
       written_.wait(guard);
@@ -136,7 +146,11 @@ append_result lifecycle_store::append(const presence_event& ev) {
       q->done = true;
     written_.notify_all();
   }
-  return p.result;
+  std::vector<append_result> out;
+  out.reserve(mine.size());
+  for (auto& q : mine)
+    out.push_back(q.result);
+  return out;
 }
 
 bool lifecycle_store::load_bounds() {

@@ -49,6 +49,10 @@ public:
   /// latest transition and at the end of the stream.
   append_result append(const message::presence_event& ev);
 
+  /// Stores each of `evs` in order, as one write when no other caller's
+  /// appends are waiting; one result per event.
+  std::vector<append_result> append(const std::vector<message::presence_event>& evs);
+
   /// Up to `max` transitions with a cursor above `after`, in cursor order.
   /// False when the stream could not be read.
   bool read(std::uint64_t after, std::size_t max, std::vector<message::presence_event>& out);

@@ -137,7 +137,8 @@ caf::actor& principal_for(router_actor* self, const std::string& address) {
   auto i = st.principals.find(address);
   if (i == st.principals.end()) {
     principal::principal_config pc{caf::actor_cast<caf::actor>(self), st.cfg.accounts,
-                                   st.cfg.offline, st.cfg.idle_timeout};
+                                   st.cfg.offline, st.cfg.idle_timeout,
+                                   st.cfg.lifecycle ? st.cfg.lifecycle : st.cfg.accounts};
     auto handle = principal::spawn_principal(self->system(), address, std::move(pc));
     self->monitor(handle);
     i = st.principals.emplace(address, principal_entry{handle, 0}).first;
@@ -318,7 +319,8 @@ void change_owners(router_actor* self, std::vector<std::string> names,
                    .count();
       // Stored first, like any transition; refused as stale if a newer
       // activation has spoken (one of its sessions reopened it meanwhile).
-      self->request(st.cfg.accounts, caf::infinite, lifecycle::append_atom::value, ev)
+      self->request(st.cfg.lifecycle ? st.cfg.lifecycle : st.cfg.accounts, caf::infinite,
+                    lifecycle::append_atom::value, ev)
         .then(
           [self, ev](std::uint64_t cursor) mutable {
             if (cursor == 0)

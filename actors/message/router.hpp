@@ -17,6 +17,8 @@ struct router_config {
   std::string domain;            ///< accounts are name@domain
   caf::actor accounts;           ///< the account server
   caf::actor offline;            ///< the offline queue module; may be null
+  /// Writes the lifecycle stream (issue 15); null: the account server does.
+  caf::actor lifecycle;
   std::size_t max_payload = 64 * 1024;
   std::chrono::milliseconds idle_timeout{30000}; ///< passivation of idle user/device actors
   /// In a cluster fenced by etcd: whether this node may serve the accounts

@@ -59,6 +59,7 @@ struct principal_state {
   std::unordered_set<std::string> suspects;
   bool probed = false;
   bool leaving = false; // deleted: goes once its last transition is out
+  std::size_t storing = 0; // transitions on their way to the stream
   lifecycle_state state = lifecycle_state::OFFLINE;
   std::uint64_t epoch = 0; // from the stream's persisted counter; 0: not yet had
   std::uint64_t sequence = 0;
@@ -104,25 +105,36 @@ lifecycle_state derived_state(const principal_state& st) {
                                                   : lifecycle_state::ONLINE;
 }
 
+void leave(principal_actor* self);
+
 // Stores the transition in the lifecycle stream, then tells the router.
-// Awaited: nothing else this actor does overtakes it, so transitions reach
-// the stream and the router in (epoch, sequence) order. A transition the
-// stream refuses as stale (an actor of a newer activation has spoken) is
-// not told; one it could not store is told without a cursor: live listeners
-// hear of it, replay will not.
+// Not awaited: a flapping device has several transitions on their way to
+// the disk at once (one batch, one sync). The writer answers in the order it
+// was asked, so the router hears them in (epoch, sequence) order. A
+// transition the stream refuses as stale (an actor of a newer activation has
+// spoken) is not told; one it could not store is told without a cursor:
+// live listeners hear of it, replay will not.
 void store_and_tell(principal_actor* self, presence_event ev,
                     std::vector<caf::node_id> nodes) {
   auto& st = self->state;
-  self->request(st.cfg.accounts, caf::infinite, lifecycle::append_atom::value, ev)
-    .await(
-      [self, ev, nodes](std::uint64_t cursor) mutable {
-        if (cursor == 0)
-          return;
-        ev.cursor = cursor;
-        self->send(self->state.cfg.router, std::move(ev), std::move(nodes));
+  ++st.storing;
+  auto told = [self] {
+    auto& st = self->state;
+    if (--st.storing == 0 && st.leaving)
+      leave(self);
+  };
+  self->request(st.cfg.lifecycle, caf::infinite, lifecycle::append_atom::value, ev)
+    .then(
+      [self, ev, nodes, told](std::uint64_t cursor) mutable {
+        if (cursor != 0) {
+          ev.cursor = cursor;
+          self->send(self->state.cfg.router, std::move(ev), std::move(nodes));
+        }
+        told();
       },
-      [self, ev, nodes](caf::error&) mutable {
+      [self, ev, nodes, told](caf::error&) mutable {
         self->send(self->state.cfg.router, std::move(ev), std::move(nodes));
+        told();
       });
 }
 
@@ -142,10 +154,13 @@ void publish_transition(principal_actor* self) {
     store_and_tell(self, std::move(ev), std::move(nodes));
     return;
   }
-  self->request(st.cfg.accounts, caf::infinite, lifecycle::epoch_atom::value, st.address)
+  // Awaited (once per activation): the transitions behind it need the epoch.
+  ++st.storing;
+  self->request(st.cfg.lifecycle, caf::infinite, lifecycle::epoch_atom::value, st.address)
     .await(
       [self, ev, nodes](std::uint64_t epoch) mutable {
         auto& st = self->state;
+        --st.storing;
         st.epoch = epoch;
         ev.epoch = epoch;
         store_and_tell(self, std::move(ev), std::move(nodes));
@@ -153,7 +168,10 @@ void publish_transition(principal_actor* self) {
       [self, ev, nodes](caf::error&) mutable {
         // No counter to be had: live listeners still hear of it, as epoch 0
         // (older than any stored one), and the next transition tries again.
-        self->send(self->state.cfg.router, std::move(ev), std::move(nodes));
+        auto& st = self->state;
+        self->send(st.cfg.router, std::move(ev), std::move(nodes));
+        if (--st.storing == 0 && st.leaving)
+          leave(self);
       });
 }
 
@@ -535,10 +553,6 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
     },
     [self](gone_atom a) {
       auto& st = self->state;
-      if (st.leaving) { // our own, queued behind the last transition
-        leave(self);
-        return;
-      }
       ++st.routed;
       to_sessions(self, a);
       for (auto& [host, count] : st.hosts)
@@ -548,7 +562,8 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       st.suspects.clear();
       publish_transition(self);
       st.leaving = true;
-      self->send(self, a);
+      if (st.storing == 0) // else once its last transition is out
+        leave(self);
     },
     [self](idle_atom) {
       auto& st = self->state;
@@ -556,9 +571,14 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       if (!st.sessions.empty())
         return;
       auto idle_for = std::chrono::steady_clock::now() - st.idle_since;
-      if (idle_for < st.cfg.idle_timeout) {
+      if (idle_for < st.cfg.idle_timeout || st.storing != 0) {
         st.idle_timer_pending = true;
-        self->delayed_send(self, st.cfg.idle_timeout - idle_for, idle_atom::value);
+        // (A transition still on its way to the stream holds it back too.)
+        auto wait = idle_for < st.cfg.idle_timeout
+                      ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                          st.cfg.idle_timeout - idle_for)
+                      : std::chrono::milliseconds(10);
+        self->delayed_send(self, wait, idle_atom::value);
         return;
       }
       self->request(st.cfg.router, caf::infinite, passivate_atom::value, st.address, st.routed)

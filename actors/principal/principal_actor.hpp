@@ -17,6 +17,9 @@ struct principal_config {
   caf::actor offline;   ///< the offline queue; null: nothing is queued (cap 0)
   /// How long an actor with no session waits before asking to passivate.
   std::chrono::milliseconds idle_timeout{30000};
+  /// Where its transitions are written first (issue 15): the lifecycle
+  /// writer, which answers in the order it was asked.
+  caf::actor lifecycle;
 };
 
 /// Spawns the actor of `address` (normalised). It loads its account and

@@ -17,6 +17,9 @@
 #include "actors/app/app_host.hpp"
 #include "actors/app/echo_app.hpp"
 #include "actors/atoms.hpp"
+#include "actors/lifecycle/lifecycle_atoms.hpp"
+#include "actors/lifecycle/lifecycle_store.hpp"
+#include "actors/lifecycle/lifecycle_writer.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
 #include "actors/offline/offline_queue.hpp"
@@ -63,7 +66,8 @@ struct message_fixture {
   std::shared_ptr<offline::offline_store> offline_store;
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
-  caf::actor account_server, offline_queue, router;
+  std::shared_ptr<lifecycle::lifecycle_store> stream;
+  caf::actor account_server, offline_queue, lifecycle_writer, router;
 
   message_fixture() {
     account_options.path = dir / "accounts";
@@ -82,12 +86,15 @@ struct message_fixture {
     offline_store = std::make_shared<offline::offline_store>(accounts, offline_opts);
     cfg = std::make_unique<caf::actor_system_config>();
     sys = std::make_unique<caf::actor_system>(*cfg);
-    account_server = account::spawn_account_server(*sys, accounts, 2);
+    stream = std::make_shared<lifecycle::lifecycle_store>(accounts);
+    account_server = account::spawn_account_server(*sys, accounts, 2, stream);
+    lifecycle_writer = lifecycle::spawn_lifecycle_writer(*sys, stream);
     offline_queue = offline::spawn_offline_queue(*sys, offline_store);
     router_config rc;
     rc.domain = "localhost";
     rc.accounts = account_server;
     rc.offline = offline_queue;
+    rc.lifecycle = lifecycle_writer;
     rc.max_payload = 1024;
     rc.idle_timeout = idle_timeout;
     router = spawn_router(*sys, rc);
@@ -96,7 +103,7 @@ struct message_fixture {
   void stop() {
     if (!sys)
       return;
-    for (auto& a : {router, offline_queue, account_server})
+    for (auto& a : {router, offline_queue, lifecycle_writer, account_server})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     for (auto& a : apps)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -104,7 +111,8 @@ struct message_fixture {
       caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
     hosts.clear();
     apps.clear();
-    router = offline_queue = account_server = nullptr;
+    router = offline_queue = lifecycle_writer = account_server = nullptr;
+    stream.reset();
     sys.reset();
     cfg.reset();
     offline_store.reset();
@@ -119,6 +127,19 @@ struct message_fixture {
     REQUIRE(ask<bool>(self, router, app_atom::value, name, host, std::move(s)));
     apps.push_back(host);
     return host;
+  }
+
+  /// How many transitions of `address` the lifecycle stream holds, once
+  /// every append sent to the writer so far is written (it answers in order:
+  /// an epoch asked now comes back after them).
+  std::size_t stored_transitions(const std::string& address) {
+    caf::scoped_actor self{*sys};
+    ask<std::uint64_t>(self, lifecycle_writer, lifecycle::epoch_atom::value,
+                       std::string{"barrier@localhost"});
+    std::vector<presence_event> all;
+    REQUIRE(stream->read(0, 1u << 20, all));
+    return static_cast<std::size_t>(std::count_if(
+      all.begin(), all.end(), [&](const presence_event& ev) { return ev.address == address; }));
   }
 
   /// Registers an application fed from the lifecycle stream (issue 15):

@@ -31,9 +31,8 @@ struct recording_app : application {
 
 // Every stored transition of `address`, read straight from the store.
 std::vector<presence_event> stored(message_fixture& f, const std::string& address) {
-  lifecycle::lifecycle_store stream{f.accounts};
   std::vector<presence_event> all, out;
-  REQUIRE(stream.read(0, 1u << 20, all));
+  REQUIRE(f.stream->read(0, 1u << 20, all));
   for (auto& ev : all)
     if (ev.address == address)
       out.push_back(ev);
@@ -122,7 +121,7 @@ TEST_CASE("lifecycle: every transition is stored, in order, with a persisted epo
 TEST_CASE("lifecycle: a transition older than the stored one is refused") {
   message_fixture f;
   f.start();
-  lifecycle::lifecycle_store stream{f.accounts};
+  auto& stream = *f.stream;
   presence_event ev;
   ev.address = "tv9@localhost";
   ev.state = lifecycle_state::ONLINE;
@@ -146,7 +145,7 @@ TEST_CASE("lifecycle: a transition older than the stored one is refused") {
 TEST_CASE("lifecycle: concurrent appends get dense cursors in write order") {
   message_fixture f;
   f.start();
-  lifecycle::lifecycle_store stream{f.accounts};
+  auto& stream = *f.stream;
   constexpr int threads = 8, each = 200;
   std::vector<std::thread> ts;
   std::vector<std::vector<std::uint64_t>> cursors(threads);
@@ -218,10 +217,9 @@ TEST_CASE("lifecycle: a durable application resumes after its acknowledgement, m
   CHECK(before.size() == made);
   // Its acknowledgement of the last one is written (it follows the handler).
   {
-    lifecycle::lifecycle_store stream{f.accounts};
     std::uint64_t acked = 0;
     for (int i = 0; i < 500 && acked < before.back().cursor; ++i) {
-      REQUIRE(stream.acked("recorder", acked));
+      REQUIRE(f.stream->acked("recorder", acked));
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     CHECK(acked == before.back().cursor);

@@ -29,8 +29,15 @@ struct transition {
   std::uint64_t sequence;
 };
 
-std::vector<transition> app_transitions_until_marker(caf::scoped_actor& self) {
+// `count` transitions as the application gets them (each is told once it
+// is stored, so they may still be on their way), then whatever comes before
+// the marker.
+std::vector<transition> app_transitions_until_marker(caf::scoped_actor& self, std::size_t count) {
   std::vector<transition> out;
+  while (out.size() < count)
+    expect(self, [&](const std::string&, bool online, std::uint64_t epoch, std::uint64_t seq) {
+      out.push_back({online, epoch, seq});
+    });
   for (bool done = false; !done;)
     expect(self,
            [&](const std::string&, bool online, std::uint64_t epoch, std::uint64_t seq) {
@@ -40,8 +47,11 @@ std::vector<transition> app_transitions_until_marker(caf::scoped_actor& self) {
   return out;
 }
 
-std::vector<transition> session_transitions_until_push(caf::scoped_actor& self) {
+std::vector<transition> session_transitions_until_push(caf::scoped_actor& self,
+                                                       std::size_t count) {
   std::vector<transition> out;
+  while (out.size() < count)
+    expect(self, [&](presence_event& ev) { out.push_back({ev.present(), ev.epoch, ev.sequence}); });
   for (bool done = false; !done;)
     expect(self, [&](presence_event& ev) { out.push_back({ev.present(), ev.epoch, ev.sequence}); },
            [&](delivery&) { done = true; });
@@ -108,16 +118,17 @@ TEST_CASE("device transitions reach applications and bound users once each, in o
       toggle(i);
 
   // Sync point: this push is handled by the device actor after every close
-  // above, so every transition is on its way to the router before we go on.
+  // above, so every transition is on its way to the stream before we go on.
   CHECK(ask<push_response>(observer, f.router, push_request{"recorder", tv, "sync"}).status
         == push_status::QUEUED);
+  CHECK(f.stored_transitions(tv) == static_cast<std::size_t>(expected));
   ask<upload_response>(observer, f.router, upload_request{tv, "recorder", "x"});
-  auto seen_by_app = app_transitions_until_marker(observer);
+  auto seen_by_app = app_transitions_until_marker(observer, expected);
   CHECK(static_cast<int>(seen_by_app.size()) == expected);
   check_alternating(seen_by_app);
 
   ask<push_response>(observer, f.router, push_request{"recorder", alice, "marker"});
-  auto seen_by_user = session_transitions_until_push(alice_session);
+  auto seen_by_user = session_transitions_until_push(alice_session, expected);
   CHECK(static_cast<int>(seen_by_user.size()) == expected);
   check_alternating(seen_by_user);
 }
@@ -144,8 +155,10 @@ TEST_CASE("concurrent sessions from many threads: transitions still alternate") 
     t.join();
   CHECK(ask<push_response>(observer, f.router, push_request{"recorder", tv, "sync"}).status
         == push_status::QUEUED);
+  auto stored = f.stored_transitions(tv);
   ask<upload_response>(observer, f.router, upload_request{tv, "recorder", "x"});
-  auto ts = app_transitions_until_marker(observer);
+  auto ts = app_transitions_until_marker(observer, stored);
+  CHECK(ts.size() == stored);
   REQUIRE(!ts.empty());
   CHECK(ts.size() % 2 == 0); // ends offline
   check_alternating(ts);
