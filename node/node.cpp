@@ -18,6 +18,7 @@
 #include "actors/app/app_host.hpp"
 #include "actors/app/echo_app.hpp"
 #include "actors/app/last_seen_app.hpp"
+#include "actors/lifecycle/lifecycle_atoms.hpp"
 #include "actors/lifecycle/lifecycle_store.hpp"
 #include "actors/lifecycle/lifecycle_writer.hpp"
 #include "actors/atoms.hpp"
@@ -396,6 +397,18 @@ send_result node::push(const std::string& app, const std::string& to, const std:
   auto r = d.ask<message::push_response>(d.router, message::push_request{app, to, payload});
   return {r.status == message::push_status::DELIVERED || r.status == message::push_status::QUEUED,
           message::status_name(r.status), r.sessions, {}};
+}
+
+std::optional<device_status> node::device_state(const std::string& device) {
+  auto& d = *impl_;
+  if (!d.sys)
+    return std::nullopt;
+  caf::scoped_actor self{*d.sys};
+  std::optional<device_status> out;
+  self->request(d.stream_server(), std::chrono::seconds(10), lifecycle::state_atom::value, device)
+    .receive([&](message::presence_event& ev) { out = app::device_status_of(ev); },
+             [](caf::error&) {});
+  return out;
 }
 
 void node::stop() {

@@ -61,14 +61,6 @@ private:
   caf::actor router_;
 };
 
-device_status status_of(const presence_event& ev) {
-  auto state = ev.state == lifecycle_state::ONLINE    ? device_state::online
-               : ev.state == lifecycle_state::SUSPECT ? device_state::suspect
-                                                      : device_state::offline;
-  return device_status{ev.address, ev.present(), ev.epoch, ev.sequence,
-                       ev.at_ms,   state,        ev.cursor};
-}
-
 struct host_state {
   durable_feed feed;
   std::uint64_t after = 0;  // the stream is handled up to here
@@ -91,7 +83,7 @@ bool wanted(const durable_feed& f, const presence_event& ev) {
 
 void deliver(application& handler, app_context& ctx, const presence_event& ev) {
   try {
-    handler.on_device_status(ctx, status_of(ev));
+    handler.on_device_status(ctx, device_status_of(ev));
   } catch (...) {
     // A notification has no reply to carry the failure; the next one still comes.
   }
@@ -145,6 +137,15 @@ Status status_of(app_reply::verdict v, Status accepted, Status rejected, Status 
 }
 
 } // namespace
+
+device_status device_status_of(const message::presence_event& ev) {
+  using message::lifecycle_state;
+  auto state = ev.state == lifecycle_state::ONLINE    ? device_state::online
+               : ev.state == lifecycle_state::SUSPECT ? device_state::suspect
+                                                      : device_state::offline;
+  return device_status{ev.address, ev.present(), ev.epoch, ev.sequence,
+                       ev.at_ms,   state,        ev.cursor};
+}
 
 caf::actor spawn_app_host(caf::actor_system& system, std::string name,
                           std::shared_ptr<application> handler, caf::actor router,

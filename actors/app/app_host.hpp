@@ -12,13 +12,20 @@
 
 namespace irsp {
 class application;
-}
+struct device_status;
+namespace message {
+struct presence_event;
+} // namespace message
+} // namespace irsp
 
 namespace irsp::app {
 
 /// Above this many waiting messages an application answers
 /// application-busy instead of queueing more work.
 constexpr std::size_t default_max_backlog = 10000;
+
+/// The public form of a transition.
+device_status device_status_of(const message::presence_event& ev);
 
 /// Issue 15: an application fed from the lifecycle stream rather than live.
 struct durable_feed {

@@ -107,6 +107,16 @@ lifecycle_state derived_state(const principal_state& st) {
 
 void leave(principal_actor* self);
 
+// A stored transition, to the router. Bindings and sessions may have changed
+// while it was stored: it goes to the peers bound now, and the router's copy
+// (kept by the node that would take the account over) must not go back to
+// the peers and session nodes of before.
+void tell_router(principal_actor* self, presence_event ev) {
+  auto& st = self->state;
+  ev.bound.assign(st.peers.begin(), st.peers.end());
+  self->send(st.cfg.router, std::move(ev), session_nodes(st));
+}
+
 // Stores the transition in the lifecycle stream, then tells the router.
 // Not awaited: a flapping device has several transitions on their way to
 // the disk at once (one batch, one sync). The writer answers in the order it
@@ -114,8 +124,7 @@ void leave(principal_actor* self);
 // transition the stream refuses as stale (an actor of a newer activation has
 // spoken) is not told; one it could not store is told without a cursor:
 // live listeners hear of it, replay will not.
-void store_and_tell(principal_actor* self, presence_event ev,
-                    std::vector<caf::node_id> nodes) {
+void store_and_tell(principal_actor* self, presence_event ev) {
   auto& st = self->state;
   ++st.storing;
   auto told = [self] {
@@ -125,15 +134,15 @@ void store_and_tell(principal_actor* self, presence_event ev,
   };
   self->request(st.cfg.lifecycle, caf::infinite, lifecycle::append_atom::value, ev)
     .then(
-      [self, ev, nodes, told](std::uint64_t cursor) mutable {
+      [self, ev, told](std::uint64_t cursor) mutable {
         if (cursor != 0) {
           ev.cursor = cursor;
-          self->send(self->state.cfg.router, std::move(ev), std::move(nodes));
+          tell_router(self, std::move(ev));
         }
         told();
       },
-      [self, ev, nodes, told](caf::error&) mutable {
-        self->send(self->state.cfg.router, std::move(ev), std::move(nodes));
+      [self, ev, told](caf::error&) mutable {
+        tell_router(self, std::move(ev));
         told();
       });
 }
@@ -149,27 +158,26 @@ void publish_transition(principal_actor* self) {
   st.transition_ms = now_ms();
   ++st.sequence;
   auto ev = current_state(st);
-  auto nodes = session_nodes(st);
   if (st.epoch != 0) {
-    store_and_tell(self, std::move(ev), std::move(nodes));
+    store_and_tell(self, std::move(ev));
     return;
   }
   // Awaited (once per activation): the transitions behind it need the epoch.
   ++st.storing;
   self->request(st.cfg.lifecycle, caf::infinite, lifecycle::epoch_atom::value, st.address)
     .await(
-      [self, ev, nodes](std::uint64_t epoch) mutable {
+      [self, ev](std::uint64_t epoch) mutable {
         auto& st = self->state;
         --st.storing;
         st.epoch = epoch;
         ev.epoch = epoch;
-        store_and_tell(self, std::move(ev), std::move(nodes));
+        store_and_tell(self, std::move(ev));
       },
-      [self, ev, nodes](caf::error&) mutable {
+      [self, ev](caf::error&) mutable {
         // No counter to be had: live listeners still hear of it, as epoch 0
         // (older than any stored one), and the next transition tries again.
         auto& st = self->state;
-        self->send(st.cfg.router, std::move(ev), std::move(nodes));
+        tell_router(self, std::move(ev));
         if (--st.storing == 0 && st.leaving)
           leave(self);
       });

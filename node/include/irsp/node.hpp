@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -162,6 +163,12 @@ public:
   /// §8.3.3 pushes to a user or device as application `app` (which must be
   /// registered); waits for and returns the status.
   send_result push(const std::string& app, const std::string& to, const std::string& payload);
+
+  /// Issue 15: where `device` stands, from the lifecycle stream: its latest
+  /// stored transition (state, epoch, sequence, cursor — the point it is as
+  /// of); state offline with epoch 0 if it never had one. nullopt when the
+  /// node is not running or the stream could not be read.
+  std::optional<device_status> device_state(const std::string& device);
 
   /// The cluster's members as this node sees them, itself first; empty for
   /// a lone node.

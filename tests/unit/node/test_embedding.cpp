@@ -46,11 +46,19 @@ TEST_CASE("a hosting platform starts a node, adds an application, pushes, stops"
   CHECK(node.push("ghost", tv.address, "hi").status == "no-such-application");
   CHECK(node.push("mine", tv.address, std::string(70 * 1024, 'x')).status == "payload-too-large");
 
+  // Never connected: the stream knows no transition of it, and says so.
+  auto state = node.device_state(tv.address);
+  REQUIRE(state);
+  CHECK(state->state == irsp::device_state::offline);
+  CHECK(state->epoch == 0);
+  CHECK(state->cursor == 0);
+
   CHECK(node.delete_account(tv.address).ok);
   CHECK(node.delete_account(tv.address).status == "no-such-account");
   node.stop();
   CHECK_FALSE(node.running());
   CHECK(node.push("mine", tv.address, "hi").status == "not-running");
+  CHECK_FALSE(node.device_state(tv.address));
 }
 
 TEST_CASE("a node that cannot start says why") {
