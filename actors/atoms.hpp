@@ -51,5 +51,10 @@ using peer_app_atom = caf::atom_constant<caf::atom("peerapp")>;
 using shadow_atom = caf::atom_constant<caf::atom("shadow")>;
 /// An account's actor must move to another node (its sessions reopen there).
 using moved_atom = caf::atom_constant<caf::atom("moved")>;
+/// Issue 15: (suspect_atom | alive_atom, resource, session_ref) from a
+/// session to its account's actor: it stopped answering (or was detached
+/// awaiting resumption) / it answers again (or was resumed).
+using suspect_atom = caf::atom_constant<caf::atom("suspect")>;
+using alive_atom = caf::atom_constant<caf::atom("alive")>;
 
 } // namespace irsp

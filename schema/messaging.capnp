@@ -23,16 +23,29 @@ enum UploadStatus {
   applicationFailure @6;  # the application failed while handling it
 }
 
-# §8.3.2 a device went online or offline; to subscribed applications and to
-# the device's bound users. (epoch, sequence) orders the transitions of one
-# device: epoch grows with each activation of the device's actor, sequence
-# with each transition within an epoch.
+# Issue 15: where an account stands. Suspect: it has sessions, but none has
+# answered lately (silent past the ping interval, or detached awaiting
+# XEP-0198 resumption); offline follows if none comes back in time.
+enum LifecycleState {
+  offline @0;
+  online @1;
+  suspect @2;
+}
+
+# §8.3.2 a device's state changed; to subscribed applications and to the
+# device's bound users. (epoch, sequence) orders the transitions of one
+# device: epoch is a persisted counter that grows with each activation of the
+# device's actor (never a clock), sequence with each transition within an
+# epoch. Every transition is stored before anyone hears of it; `cursor` is
+# its place in the AS's lifecycle stream, from which a subscriber resumes.
 struct DeviceStatus {
   device @0 :Text;
-  online @1 :Bool;
+  online @1 :Bool;        # state != offline (kept for readers of version 0)
   epoch @2 :UInt64;
   sequence @3 :UInt64;
-  atMs @4 :Int64;
+  atMs @4 :Int64;         # wall-clock time of the transition (informative only)
+  state @5 :LifecycleState;
+  cursor @6 :UInt64;
 }
 
 # §8.3.3 an application pushes a payload to a user or device (Table 6).

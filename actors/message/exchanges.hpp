@@ -21,6 +21,7 @@ using absent_resource = schema::AbsentResource;
 using bind_status = schema::BindStatus;
 using unbind_status = schema::UnbindStatus;
 using delivery_kind = schema::DeliveryKind;
+using lifecycle_state = schema::LifecycleState;
 
 /// §8.3.1 a user or device uploads to an application.
 struct upload_request {
@@ -80,16 +81,21 @@ struct direct_response {
   std::uint32_t sessions = 0;
 };
 
-/// §8.3.2 an online/offline transition of a user or device. For one account,
-/// (epoch, sequence) increases strictly with every transition published.
+/// §8.3.2 a transition of a user or device (online, suspect, offline). For
+/// one account, (epoch, sequence) increases strictly with every transition
+/// published; each is in the lifecycle stream, at `cursor`, before it is sent.
 struct presence_event {
   std::string address;
   account::account_kind kind = account::account_kind::DEVICE;
-  bool online = false;
+  lifecycle_state state = lifecycle_state::OFFLINE;
   std::uint64_t epoch = 0;
   std::uint64_t sequence = 0;
   std::int64_t at_ms = 0;
   std::vector<std::string> bound; ///< the account's bound peers, who get it too
+  std::uint64_t cursor = 0;       ///< its place in the lifecycle stream; 0: none
+
+  /// Online or suspect: the account has sessions.
+  bool present() const noexcept { return state != lifecycle_state::OFFLINE; }
 };
 
 /// What a session receives for its client: a push or a user<->device message.
@@ -183,7 +189,7 @@ typename Inspector::result_type inspect(Inspector& f, direct_response& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, presence_event& x) {
-  return f(x.address, x.kind, x.online, x.epoch, x.sequence, x.at_ms, x.bound);
+  return f(x.address, x.kind, x.state, x.epoch, x.sequence, x.at_ms, x.bound, x.cursor);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivery& x) {
