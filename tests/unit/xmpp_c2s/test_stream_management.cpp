@@ -213,7 +213,7 @@ TEST_CASE("what the client never acknowledged is handed back as deliveries to st
   h.stream->deliver({message::delivery_kind::DIRECT, "tv1@localhost", "chat & more", 0});
   message::presence_event ev;
   ev.address = "tv1@localhost";
-  ev.online = true;
+  ev.state = message::lifecycle_state::ONLINE;
   h.stream->presence(ev);
   h.run();
   h.send("<a xmlns='urn:xmpp:sm:3' h='0'/>");
