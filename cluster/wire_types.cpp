@@ -44,6 +44,7 @@ void announce_cluster_types(caf::actor_system_config& cfg) {
     .add_message_type<direct_request>("irsp.direct_request")
     .add_message_type<direct_response>("irsp.direct_response")
     .add_message_type<presence_event>("irsp.presence_event")
+    .add_message_type<std::vector<presence_event>>("irsp.presence_events")
     .add_message_type<delivery>("irsp.delivery")
     .add_message_type<session_ref>("irsp.session_ref")
     .add_message_type<session_opened>("irsp.session_opened")

@@ -102,6 +102,12 @@ int main(int argc, char** argv) {
                  "seconds a suspect session is kept before it is ended (connection-timeout); "
                  "fractions allowed")
     ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--events-max", o.lifecycle_max_events,
+                 "transitions the lifecycle stream keeps (older ones are dropped)")
+    ->capture_default_str()->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  app.add_option("--events-max-age-hours", o.lifecycle_max_age_hours,
+                 "hours the lifecycle stream keeps a transition")
+    ->capture_default_str()->check(CLI::Range(1u, 24u * 3650));
   bool no_builtin_apps = false;
   app.add_flag("--no-builtin-apps", no_builtin_apps, "do not start the echo and last-seen apps");
   auto* cl = "Cluster (docs/cluster.md)";

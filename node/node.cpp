@@ -17,6 +17,7 @@
 #include "actors/app/app_host.hpp"
 #include "actors/app/echo_app.hpp"
 #include "actors/app/last_seen_app.hpp"
+#include "actors/lifecycle/lifecycle_options.hpp"
 #include "actors/atoms.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
@@ -104,6 +105,9 @@ struct node::impl {
   }
 
   bool clustered() const { return !options.cluster_listen.empty(); }
+
+  // Who serves the lifecycle stream: the account server, wherever it is.
+  caf::actor stream_server() const { return accounts_proxy ? accounts_proxy : account_server; }
 
   // TLS between nodes: every node presents a certificate of the cluster CA
   // and accepts only peers that do (caf::openssl).
@@ -295,8 +299,11 @@ bool node::start() {
     return false;
   }
   d.sys = std::make_unique<caf::actor_system>(*d.cfg);
+  lifecycle::lifecycle_options lo;
+  lo.max_events = std::max<std::uint64_t>(1, o.lifecycle_max_events);
+  lo.max_age_ms = static_cast<std::int64_t>(o.lifecycle_max_age_hours) * 3600 * 1000;
   d.account_server = account::spawn_account_server(*d.sys, d.accounts,
-                                                   std::max(1u, o.account_workers));
+                                                   std::max(1u, o.account_workers), lo);
   d.offline_queue = offline::spawn_offline_queue(*d.sys, d.offline_store);
   message::router_config rc;
   rc.domain = o.domain;
@@ -316,7 +323,10 @@ bool node::start() {
   d.router = message::spawn_router(*d.sys, std::move(rc));
   if (o.builtin_apps) {
     add_application("echo", std::make_shared<app::echo_app>());
-    add_application("last-seen", std::make_shared<app::last_seen_app>(), {true, {}});
+    auto last_seen = app::spawn_last_seen(*d.sys, d.stream_server());
+    if (d.ask<bool>(d.router, app_atom::value, std::string{"last-seen"}, last_seen,
+                    message::subscription{}))
+      d.apps.push_back(last_seen);
   }
   if (d.clustered() && !d.start_cluster()) {
     stop();
@@ -334,7 +344,18 @@ bool node::add_application(const std::string& name, std::shared_ptr<application>
   auto& d = *impl_;
   if (!d.sys)
     return false;
-  auto host = app::spawn_app_host(*d.sys, name, std::move(handler), d.router);
+  app::durable_feed feed;
+  if (subscription.durable) {
+    feed.accounts = d.stream_server();
+    // One cursor per application per node: an application of the same
+    // name on another member is another subscriber.
+    feed.subscriber = d.clustered() ? d.options.node_name + "/" + name : name;
+    feed.from_cursor = subscription.from_cursor;
+    feed.all_devices = subscription.all_devices;
+    feed.devices = subscription.devices;
+  }
+  auto host = app::spawn_app_host(*d.sys, name, std::move(handler), d.router,
+                                  app::default_max_backlog, std::move(feed));
   auto registered = d.ask<bool>(d.router, app_atom::value, name, host,
                                 message::subscription{subscription.all_devices,
                                                       std::move(subscription.devices)});

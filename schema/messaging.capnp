@@ -5,6 +5,7 @@
 @0xb799d31642fe092c;
 
 using Cxx = import "/capnp/c++.capnp";
+using Accounts = import "accounts.capnp";
 $Cxx.namespace("irsp::schema");
 
 # §8.3.1 a user or device uploads a payload to an application (Table 5).
@@ -148,4 +149,17 @@ struct OfflineMessage {
   payload @2 :Data;
   storedMs @3 :Int64;
   expiresMs @4 :Int64;
+}
+
+# Issue 15: one transition as the lifecycle stream stores it ("l/<cursor>"),
+# and an account's latest one ("s/<address>"), from which presence queries
+# and last-seen answer.
+struct LifecycleEvent {
+  address @0 :Text;
+  kind @1 :Accounts.AccountKind;
+  state @2 :LifecycleState;
+  epoch @3 :UInt64;
+  sequence @4 :UInt64;
+  atMs @5 :Int64;
+  cursor @6 :UInt64;
 }

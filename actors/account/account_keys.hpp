@@ -68,6 +68,27 @@ inline std::string queue_meta(std::string_view address) {
   return "qm/" + std::string(address);
 }
 
+/// Issue 15, the lifecycle stream: "e/<address>" the account's last epoch
+/// (a counter, kept when the account is deleted so that epochs never repeat);
+/// "s/<address>" its latest transition; "l/<cursor, 8 bytes big-endian>" one
+/// transition of the stream; "k/<subscriber>" what a subscriber acknowledged.
+inline std::string epoch_of(std::string_view address) {
+  return "e/" + std::string(address);
+}
+inline std::string latest_state(std::string_view address) {
+  return "s/" + std::string(address);
+}
+inline constexpr std::string_view stream_prefix = "l/";
+inline std::string stream_entry(std::uint64_t cursor) {
+  std::string k{stream_prefix};
+  for (int shift = 56; shift >= 0; shift -= 8)
+    k += static_cast<char>((cursor >> shift) & 0xff);
+  return k;
+}
+inline std::string subscriber_ack(std::string_view subscriber) {
+  return "k/" + std::string(subscriber);
+}
+
 /// "m/...": the store's own metadata (its domain, one-off migrations).
 inline const std::string domain = "m/domain";
 inline const std::string legacy_offline_imported = "m/offline-imported";

@@ -8,6 +8,8 @@
 #include "actors/account/binding_store.hpp"
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
+#include "actors/lifecycle/lifecycle_handlers.hpp"
+#include "actors/lifecycle/lifecycle_store.hpp"
 #include "actors/service_actor.hpp"
 
 namespace irsp::account {
@@ -15,9 +17,10 @@ namespace irsp::account {
 namespace {
 
 caf::behavior account_worker(caf::event_based_actor* self, std::shared_ptr<account_store> store,
-                             std::shared_ptr<binding_store> bindings) {
+                             std::shared_ptr<binding_store> bindings,
+                             std::shared_ptr<lifecycle::lifecycle_store> lifecycle) {
   ignore_stray_errors(self);
-  return {
+  return caf::message_handler{
     [bindings](const bind_request& r) { return bindings->bind(r.user, r.device, r.code); },
     [bindings](const unbind_request& r) { return bindings->unbind(r.account, r.peer); },
     [store, bindings](load_atom, const std::string& address) {
@@ -65,17 +68,20 @@ caf::behavior account_worker(caf::event_based_actor* self, std::shared_ptr<accou
         return scram_secret{};
       return sha256 ? record.scram_sha256 : record.scram_sha1;
     },
-  };
+  }
+    .or_else(lifecycle::lifecycle_handlers(std::move(lifecycle)));
 }
 
 } // namespace
 
 caf::actor spawn_account_server(caf::actor_system& system,
                                 std::shared_ptr<account_store> store,
-                                std::size_t workers) {
+                                std::size_t workers,
+                                const lifecycle::lifecycle_options& lifecycle_options) {
   auto bindings = std::make_shared<binding_store>(*store);
-  auto factory = [&system, store, bindings] {
-    return system.spawn<caf::detached>(account_worker, store, bindings);
+  auto lifecycle = std::make_shared<lifecycle::lifecycle_store>(store, lifecycle_options);
+  auto factory = [&system, store, bindings, lifecycle] {
+    return system.spawn<caf::detached>(account_worker, store, bindings, lifecycle);
   };
   return caf::actor_pool::make(system.dummy_execution_unit(), workers, factory,
                                caf::actor_pool::round_robin());

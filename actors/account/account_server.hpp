@@ -6,6 +6,8 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/lifecycle/lifecycle_options.hpp"
+
 namespace irsp::account {
 
 class account_store;
@@ -27,8 +29,11 @@ class account_store;
 ///   tells a missing account from one that could not be read
 /// - (scram_atom, std::string address, bool sha256) -> scram_secret; empty
 ///   salt if there is no such account, an error if it could not be read
+/// - the lifecycle stream's requests (actors/lifecycle/lifecycle_atoms.hpp),
+///   over the same database, so that a cluster reaches both the same way
 caf::actor spawn_account_server(caf::actor_system& system,
                                 std::shared_ptr<account_store> store,
-                                std::size_t workers = 4);
+                                std::size_t workers = 4,
+                                const lifecycle::lifecycle_options& lifecycle = {});
 
 } // namespace irsp::account

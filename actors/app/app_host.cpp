@@ -4,6 +4,9 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+
+#include "actors/lifecycle/lifecycle_atoms.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/service_actor.hpp"
 #include "irsp/application.hpp"
@@ -58,6 +61,77 @@ private:
   caf::actor router_;
 };
 
+device_status status_of(const presence_event& ev) {
+  auto state = ev.state == lifecycle_state::ONLINE    ? device_state::online
+               : ev.state == lifecycle_state::SUSPECT ? device_state::suspect
+                                                      : device_state::offline;
+  return device_status{ev.address, ev.present(), ev.epoch, ev.sequence,
+                       ev.at_ms,   state,        ev.cursor};
+}
+
+struct host_state {
+  durable_feed feed;
+  std::uint64_t after = 0;  // the stream is handled up to here
+  bool started = false;     // `after` is known
+  bool reading = false;
+  bool more = false;        // the stream grew while a read was out
+  static inline const char* name = "irsp.app_host";
+};
+
+using host_actor = caf::stateful_actor<host_state>;
+
+// Transitions one read takes.
+constexpr std::uint32_t read_batch = 256;
+
+bool wanted(const durable_feed& f, const presence_event& ev) {
+  return ev.kind == account::account_kind::DEVICE
+         && (f.all_devices
+             || std::find(f.devices.begin(), f.devices.end(), ev.address) != f.devices.end());
+}
+
+void deliver(application& handler, app_context& ctx, const presence_event& ev) {
+  try {
+    handler.on_device_status(ctx, status_of(ev));
+  } catch (...) {
+    // A notification has no reply to carry the failure; the next one still comes.
+  }
+}
+
+// Reads the stream after `after` until it is drained, handing the wanted
+// transitions to the handler; one read at a time, another if it grew meanwhile.
+void pump(host_actor* self, std::shared_ptr<application> handler,
+          std::shared_ptr<app_context> ctx) {
+  auto& st = self->state;
+  if (!st.started || st.reading) {
+    st.more = true;
+    return;
+  }
+  st.reading = true;
+  st.more = false;
+  self->request(st.feed.accounts, caf::infinite, lifecycle::read_atom::value, st.after,
+                read_batch)
+    .then(
+      [self, handler, ctx](std::vector<presence_event>& events) {
+        auto& st = self->state;
+        st.reading = false;
+        for (auto& ev : events) {
+          if (wanted(st.feed, ev))
+            deliver(*handler, *ctx, ev);
+          st.after = ev.cursor;
+        }
+        if (!events.empty())
+          caf::anon_send(st.feed.accounts, lifecycle::ack_atom::value, st.feed.subscriber,
+                         st.after); // the answer would only be dropped
+        if (events.size() == read_batch || st.more)
+          pump(self, handler, ctx);
+      },
+      [self, handler, ctx](caf::error&) {
+        // The stream could not be read (storage down): try again shortly.
+        self->state.reading = false;
+        self->delayed_send(self, std::chrono::seconds(1), lifecycle::read_atom::value);
+      });
+}
+
 template <class Status>
 Status status_of(app_reply::verdict v, Status accepted, Status rejected, Status busy) {
   switch (v) {
@@ -74,10 +148,28 @@ Status status_of(app_reply::verdict v, Status accepted, Status rejected, Status 
 
 caf::actor spawn_app_host(caf::actor_system& system, std::string name,
                           std::shared_ptr<application> handler, caf::actor router,
-                          std::size_t max_backlog) {
-  return system.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+                          std::size_t max_backlog, durable_feed feed) {
+  return system.spawn([=](host_actor* self) -> caf::behavior {
     ignore_stray_errors(self);
     auto ctx = std::make_shared<host_context>(self, name, router);
+    self->state.feed = feed;
+    auto start = [self, handler, ctx](std::uint64_t after) {
+      self->state.after = after;
+      self->state.started = true;
+      pump(self, handler, ctx);
+    };
+    // Until the cursor is known, news of the stream only marks it grown.
+    auto fetch_cursor = [self, start] {
+      auto& feed = self->state.feed;
+      self->request(feed.accounts, caf::infinite, lifecycle::cursor_atom::value, feed.subscriber)
+        .then(start, [self](caf::error&) {
+          self->delayed_send(self, std::chrono::seconds(1), lifecycle::cursor_atom::value);
+        });
+    };
+    if (feed.accounts && feed.from_cursor != 0)
+      start(feed.from_cursor);
+    else if (feed.accounts)
+      fetch_cursor();
     auto overloaded = [self, max_backlog] { return self->mailbox().size() > max_backlog; };
     return {
       [=](const upload_request& r) -> upload_response {
@@ -105,13 +197,16 @@ caf::actor spawn_app_host(caf::actor_system& system, std::string name,
         }
       },
       [=](const presence_event& ev) {
-        try {
-          handler->on_device_status(*ctx, device_status{ev.address, ev.online, ev.epoch,
-                                                        ev.sequence, ev.at_ms});
-        } catch (...) {
-          // A notification has no reply to carry the failure; the next one still comes.
+        auto& st = self->state;
+        if (!st.feed.accounts || ev.cursor == 0) {
+          deliver(*handler, *ctx, ev); // live, or not in the stream
+          return;
         }
+        if (ev.cursor > st.after)
+          pump(self, handler, ctx);
       },
+      [=](lifecycle::read_atom) { pump(self, handler, ctx); },
+      [=](lifecycle::cursor_atom) { fetch_cursor(); },
     };
   });
 }

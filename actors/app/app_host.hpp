@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -19,14 +20,27 @@ namespace irsp::app {
 /// application-busy instead of queueing more work.
 constexpr std::size_t default_max_backlog = 10000;
 
+/// Issue 15: an application fed from the lifecycle stream rather than live.
+struct durable_feed {
+  caf::actor accounts;       ///< serves the stream; null: not durable
+  std::string subscriber;    ///< the key its acknowledgements are kept under
+  std::uint64_t from_cursor = 0; ///< 0: after its last acknowledgement
+  bool all_devices = false;  ///< which devices' transitions it takes
+  std::vector<std::string> devices;
+};
+
 /// Spawns the host of `handler` under `name`. The caller registers it with
 /// the router: (app_atom, name, host, subscription).
 ///
 /// Handles: upload_request -> upload_response (§8.3.1); presence_event of
 /// subscribed devices (§8.3.2); app_message_request -> app_message_response
-/// (§8.4). The handler's pushes and messages go to `router`.
+/// (§8.4). The handler's pushes and messages go to `router`. With a durable
+/// `feed`, a presence_event only says the stream has grown: the host reads
+/// the stream from its cursor, hands the subscribed devices' transitions to
+/// the handler in order, and acknowledges each batch once handled.
 caf::actor spawn_app_host(caf::actor_system& system, std::string name,
                           std::shared_ptr<application> handler, caf::actor router,
-                          std::size_t max_backlog = default_max_backlog);
+                          std::size_t max_backlog = default_max_backlog,
+                          durable_feed feed = {});
 
 } // namespace irsp::app

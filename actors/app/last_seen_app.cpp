@@ -1,62 +1,73 @@
-// Built-in application `last-seen` (IRSP §8.3.2).
+// Built-in application `last-seen` (IRSP §8.3.2), over the lifecycle stream.
 #include "actors/app/last_seen_app.hpp"
 
+#include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <chrono>
-#include <tuple>
+#include "actors/lifecycle/lifecycle_atoms.hpp"
+#include "actors/message/exchanges.hpp"
+#include "actors/service_actor.hpp"
+#include "schema/enum_names.hpp"
 
 namespace irsp::app {
 
-last_seen_app::last_seen_app(std::size_t max_devices)
-  : max_devices_(std::max<std::size_t>(1, max_devices)) {
-  using namespace std::chrono;
-  known_since_ms_ = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+using namespace irsp::message;
 
-void last_seen_app::on_device_status(app_context&, const device_status& s) {
-  auto i = seen_.find(s.device);
-  if (i != seen_.end()) {
-    auto& known = *i->second;
-    if (std::tie(known.epoch, known.sequence) >= std::tie(s.epoch, s.sequence))
-      return;
-    order_.erase(i->second);
-    seen_.erase(i);
-  } else if (seen_.size() >= max_devices_) {
-    // Forget the device heard from longest ago; from now on nothing is known
-    // to have happened to it (or any forgotten one) since that time.
-    auto& oldest = order_.front();
-    known_since_ms_ = std::max(known_since_ms_, oldest.at_ms);
-    seen_.erase(oldest.device);
-    order_.pop_front();
-  }
-  order_.push_back(s);
-  seen_.emplace(s.device, std::prev(order_.end()));
-}
-
-std::string last_seen_app::describe(const std::string& device) const {
-  nlohmann::json j{{"device", device}};
-  auto i = seen_.find(device);
-  j["seen"] = i != seen_.end();
-  if (i != seen_.end()) {
-    const auto& s = *i->second;
-    j["online"] = s.online;
-    j["at_ms"] = s.at_ms;
-    j["epoch"] = s.epoch;
-    j["sequence"] = s.sequence;
-  } else {
-    j["known_since_ms"] = known_since_ms_;
+std::string describe_last_seen(const std::string& device, bool seen,
+                               const presence_event& latest) {
+  nlohmann::json j{{"device", device}, {"seen", seen}};
+  if (seen) {
+    j["state"] = schema::enum_name(latest.state);
+    j["online"] = latest.present();
+    j["at_ms"] = latest.at_ms;
+    j["epoch"] = latest.epoch;
+    j["sequence"] = latest.sequence;
+    j["cursor"] = latest.cursor;
   }
   return j.dump();
 }
 
-app_reply last_seen_app::on_upload(app_context&, const upload& u) {
-  return app_reply::accept(describe(u.payload));
+namespace {
+
+// Asks the stream for `device`'s latest transition; `answer(ok, reply)`.
+template <class Answer>
+void look_up(caf::event_based_actor* self, const caf::actor& accounts, const std::string& device,
+             Answer answer) {
+  self->request(accounts, caf::infinite, lifecycle::state_atom::value, device)
+    .then(
+      [device, answer](const presence_event& latest) mutable {
+        answer(true, describe_last_seen(device, latest.epoch != 0, latest));
+      },
+      [answer](caf::error&) mutable { answer(false, std::string{}); });
 }
 
-app_reply last_seen_app::on_app_message(app_context&, const app_message& m) {
-  return app_reply::accept(describe(m.payload));
+} // namespace
+
+caf::actor spawn_last_seen(caf::actor_system& system, caf::actor accounts) {
+  return system.spawn([accounts](caf::event_based_actor* self) -> caf::behavior {
+    ignore_stray_errors(self);
+    return {
+      [self, accounts](const upload_request& r) {
+        auto rp = self->make_response_promise<upload_response>();
+        look_up(self, accounts, r.payload, [rp](bool ok, std::string reply) mutable {
+          rp.deliver(upload_response{ok ? upload_status::ACCEPTED
+                                        : upload_status::APPLICATION_FAILURE,
+                                     std::move(reply)});
+        });
+        return rp;
+      },
+      [self, accounts](const app_message_request& r) {
+        auto rp = self->make_response_promise<app_message_response>();
+        look_up(self, accounts, r.payload, [rp](bool ok, std::string reply) mutable {
+          rp.deliver(app_message_response{ok ? app_message_status::DELIVERED
+                                             : app_message_status::APPLICATION_FAILURE,
+                                          std::move(reply)});
+        });
+        return rp;
+      },
+      [](const presence_event&) {}, // subscribed to nothing; a stray one is dropped
+    };
+  });
 }
 
 } // namespace irsp::app

@@ -11,6 +11,7 @@
 #include "actors/account/messages.hpp"
 #include "actors/account/name_rules.hpp"
 #include "actors/atoms.hpp"
+#include "actors/lifecycle/lifecycle_atoms.hpp"
 #include "actors/delegation.hpp"
 #include "actors/message/authorization.hpp"
 #include "actors/message/exchanges.hpp"
@@ -310,12 +311,22 @@ void change_owners(router_actor* self, std::vector<std::string> names,
     // this node does not serve yet, but it is the one to tell.
     if (!survives && placed_here(st, e.last.address)) {
       auto ev = e.last;
-      ev.online = false;
+      ev.state = lifecycle_state::OFFLINE;
       ev.sequence += 1;
       ev.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
-      publish(self, ev);
+      // Stored first, like any transition; refused as stale if a newer
+      // activation has spoken (one of its sessions reopened it meanwhile).
+      self->request(st.cfg.accounts, caf::infinite, lifecycle::append_atom::value, ev)
+        .then(
+          [self, ev](std::uint64_t cursor) mutable {
+            if (cursor == 0)
+              return;
+            ev.cursor = cursor;
+            publish(self, ev);
+          },
+          [self, ev](caf::error&) { publish(self, ev); });
     }
     i = st.shadows.erase(i);
   }
@@ -620,7 +631,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
       [self](shadow_atom, const presence_event& ev, const std::string& home,
              std::vector<caf::node_id>& session_nodes) {
         auto& shadows = self->state.shadows;
-                    if (ev.online)
+                    if (ev.present())
           shadows[ev.address] = shadow_entry{ev, home, std::move(session_nodes)};
         else
           shadows.erase(ev.address);

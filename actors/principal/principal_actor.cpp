@@ -16,6 +16,7 @@
 #include "actors/atoms.hpp"
 #include "actors/storage_errors.hpp"
 #include "actors/delegation.hpp"
+#include "actors/lifecycle/lifecycle_atoms.hpp"
 #include "actors/message/authorization.hpp"
 #include "actors/message/exchanges.hpp"
 
@@ -52,9 +53,14 @@ struct principal_state {
   // The newest presence known of each bound peer: sessions get each peer
   // transition once, in (epoch, sequence) order, and new sessions start from it.
   std::unordered_map<std::string, presence_event> peer_presence;
+  // Resources whose session stopped answering (or waits detached for
+  // XEP-0198 resumption): with every session among them, the account is
+  // suspect.
+  std::unordered_set<std::string> suspects;
   bool probed = false;
-  bool online = false;
-  std::uint64_t epoch = 0;
+  bool leaving = false; // deleted: goes once its last transition is out
+  lifecycle_state state = lifecycle_state::OFFLINE;
+  std::uint64_t epoch = 0; // from the stream's persisted counter; 0: not yet had
   std::uint64_t sequence = 0;
   std::int64_t transition_ms = 0;
   std::uint64_t routed = 0;   // messages the router sent us; see passivation
@@ -73,7 +79,7 @@ presence_event current_state(const principal_state& st) {
   presence_event ev;
   ev.address = st.address;
   ev.kind = st.kind;
-  ev.online = st.online;
+  ev.state = st.state;
   ev.epoch = st.epoch;
   ev.sequence = st.sequence;
   ev.at_ms = st.transition_ms;
@@ -91,21 +97,71 @@ std::vector<caf::node_id> session_nodes(const principal_state& st) {
   return nodes;
 }
 
-void publish_transition(principal_actor* self, bool online) {
+lifecycle_state derived_state(const principal_state& st) {
+  if (st.sessions.empty())
+    return lifecycle_state::OFFLINE;
+  return st.suspects.size() >= st.sessions.size() ? lifecycle_state::SUSPECT
+                                                  : lifecycle_state::ONLINE;
+}
+
+// Stores the transition in the lifecycle stream, then tells the router.
+// Awaited: nothing else this actor does overtakes it, so transitions reach
+// the stream and the router in (epoch, sequence) order. A transition the
+// stream refuses as stale (an actor of a newer activation has spoken) is
+// not told; one it could not store is told without a cursor: live listeners
+// hear of it, replay will not.
+void store_and_tell(principal_actor* self, presence_event ev,
+                    std::vector<caf::node_id> nodes) {
   auto& st = self->state;
-  if (st.online == online)
+  self->request(st.cfg.accounts, caf::infinite, lifecycle::append_atom::value, ev)
+    .await(
+      [self, ev, nodes](std::uint64_t cursor) mutable {
+        if (cursor == 0)
+          return;
+        ev.cursor = cursor;
+        self->send(self->state.cfg.router, std::move(ev), std::move(nodes));
+      },
+      [self, ev, nodes](caf::error&) mutable {
+        self->send(self->state.cfg.router, std::move(ev), std::move(nodes));
+      });
+}
+
+// Publishes the state the sessions now make, if it changed. The first
+// transition of an activation takes its epoch from the stream first.
+void publish_transition(principal_actor* self) {
+  auto& st = self->state;
+  auto next = derived_state(st);
+  if (st.state == next)
     return; // never the same state twice in a row
-  st.online = online;
+  st.state = next;
   st.transition_ms = now_ms();
   ++st.sequence;
-  self->send(st.cfg.router, current_state(st), session_nodes(st));
+  auto ev = current_state(st);
+  auto nodes = session_nodes(st);
+  if (st.epoch != 0) {
+    store_and_tell(self, std::move(ev), std::move(nodes));
+    return;
+  }
+  self->request(st.cfg.accounts, caf::infinite, lifecycle::epoch_atom::value, st.address)
+    .await(
+      [self, ev, nodes](std::uint64_t epoch) mutable {
+        auto& st = self->state;
+        st.epoch = epoch;
+        ev.epoch = epoch;
+        store_and_tell(self, std::move(ev), std::move(nodes));
+      },
+      [self, ev, nodes](caf::error&) mutable {
+        // No counter to be had: live listeners still hear of it, as epoch 0
+        // (older than any stored one), and the next transition tries again.
+        self->send(self->state.cfg.router, std::move(ev), std::move(nodes));
+      });
 }
 
 // While online, what the node taking the account over would need (the
 // peers to tell, the nodes of its sessions) changed: it hears so.
 void refresh_shadow(principal_actor* self) {
   auto& st = self->state;
-  if (st.online)
+  if (st.state != lifecycle_state::OFFLINE)
     self->send(st.cfg.router, shadow_atom::value, current_state(st), session_nodes(st));
 }
 
@@ -175,12 +231,12 @@ void session_gone(principal_actor* self, const std::string& resource,
     return;
   unwatch_host(self, i->second.host);
   st.sessions.erase(i);
-  if (st.sessions.empty()) {
-    publish_transition(self, false);
+  st.suspects.erase(resource);
+  publish_transition(self);
+  if (st.sessions.empty())
     schedule_idle(self);
-  } else {
+  else
     refresh_shadow(self);
-  }
 }
 
 // Hands `d` to every live session, or to the offline queue when there is
@@ -321,9 +377,9 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
   auto& st = self->state;
   st.address = std::move(address);
   st.cfg = std::move(cfg);
-  // Activation epochs grow with wall-clock time, so an application can order
-  // transitions across passivations and restarts of the node.
-  st.epoch = static_cast<std::uint64_t>(now_ms());
+  // The activation's epoch comes from the stream's persisted counter, at
+  // its first transition (most activations are for traffic to an account
+  // that stays offline, and need none).
   st.fresh = true;
   self->request(st.cfg.accounts, caf::infinite, load_atom::value, st.address)
     .await(
@@ -369,26 +425,43 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
         to_session(self, i->second, close_atom::value, std::string{"conflict"});
         unwatch_host(self, i->second.host);
         i->second = session;
+        st.suspects.erase(resource);
       } else {
         st.sessions.emplace(resource, session);
       }
       watch_host(self, session.host);
       std::vector<std::string> peers(st.peers.begin(), st.peers.end());
       for (auto& [peer, ev] : st.peer_presence)
-        if (ev.online)
+        if (ev.present())
           to_session(self, session, ev);
       if (!std::exchange(st.probed, true))
         probe_peers(self, peers);
-      if (st.sessions.size() == 1) {
-        publish_transition(self, true);
+      bool first = st.sessions.size() == 1;
+      publish_transition(self);
+      if (first)
         drain_offline(self);
-      } else {
+      else
         refresh_shadow(self);
-      }
       return session_opened{caf::actor_cast<caf::actor>(self), st.kind, std::move(peers)};
     },
     [self](close_atom, const std::string& resource, const session_ref& session) {
       session_gone(self, resource, &session);
+    },
+    [self](suspect_atom, const std::string& resource, const session_ref& session) {
+      auto& st = self->state;
+      auto i = st.sessions.find(resource);
+      if (i == st.sessions.end() || i->second != session)
+        return; // an older session of the resource
+      st.suspects.insert(resource);
+      publish_transition(self);
+    },
+    [self](alive_atom, const std::string& resource, const session_ref& session) {
+      auto& st = self->state;
+      auto i = st.sessions.find(resource);
+      if (i == st.sessions.end() || i->second != session)
+        return;
+      st.suspects.erase(resource);
+      publish_transition(self);
     },
     [self](push_request& r) -> caf::result<push_response> {
       ++self->state.routed;
@@ -436,19 +509,21 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       // before this news (in a cluster they travel by different routes)
       // and found us not bound yet. A second answer is a restatement it
       // drops.
-      if (st.online)
-        self->send(st.cfg.router, probe_atom::value,
-                   presence_event{st.address, st.kind, true, st.epoch, st.sequence,
-                                  st.transition_ms, {peer}});
+      if (st.state != lifecycle_state::OFFLINE) {
+        auto ev = current_state(st);
+        ev.bound = {peer};
+        self->send(st.cfg.router, probe_atom::value, std::move(ev));
+      }
       return true;
     },
     [self](probe_atom a, const std::string& requester) {
       auto& st = self->state;
       ++st.routed;
-      if (st.online && st.peers.count(requester) != 0)
-        self->send(st.cfg.router, a,
-                   presence_event{st.address, st.kind, true, st.epoch, st.sequence,
-                                  st.transition_ms, {requester}});
+      if (st.state != lifecycle_state::OFFLINE && st.peers.count(requester) != 0) {
+        auto ev = current_state(st);
+        ev.bound = {requester};
+        self->send(st.cfg.router, a, std::move(ev));
+      }
     },
     [self](unbound_atom a, const std::string& peer) {
       ++self->state.routed;
@@ -460,14 +535,20 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
     },
     [self](gone_atom a) {
       auto& st = self->state;
+      if (st.leaving) { // our own, queued behind the last transition
+        leave(self);
+        return;
+      }
       ++st.routed;
       to_sessions(self, a);
       for (auto& [host, count] : st.hosts)
         self->demonitor(host);
       st.hosts.clear();
       st.sessions.clear();
-      publish_transition(self, false);
-      leave(self);
+      st.suspects.clear();
+      publish_transition(self);
+      st.leaving = true;
+      self->send(self, a);
     },
     [self](idle_atom) {
       auto& st = self->state;

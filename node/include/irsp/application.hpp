@@ -26,14 +26,23 @@ struct app_reply {
   static app_reply busy() { return {verdict::busy, {}}; }
 };
 
-/// §8.3.2 a device came online or went offline. For one device, (epoch,
-/// sequence) grows strictly: compare them to order transitions.
+/// Where a device stands (issue 15). Suspect: it has sessions but none has
+/// answered lately; offline follows unless one comes back in time.
+enum class device_state { offline, online, suspect };
+
+/// §8.3.2 a device's state changed. For one device, (epoch, sequence) grows
+/// strictly: compare them to order transitions (the epoch is a persisted
+/// counter, never a clock, so a clock stepped back changes nothing).
 struct device_status {
   std::string device;
-  bool online = false;
+  bool online = false;      ///< state != offline
   std::uint64_t epoch = 0;
   std::uint64_t sequence = 0;
-  std::int64_t at_ms = 0;   ///< wall-clock time of the transition
+  std::int64_t at_ms = 0;   ///< wall-clock time of the transition (informative)
+  device_state state = device_state::offline;
+  /// Its place in the AS's lifecycle stream (grows with every transition
+  /// stored); 0 when it could not be stored (then it is heard live only).
+  std::uint64_t cursor = 0;
 };
 
 /// §8.4 another application of this AS sent `payload`.
@@ -51,10 +60,20 @@ struct send_result {
   std::string reply;           ///< application messages: the receiver's reply
 };
 
-/// Which device transitions an application receives.
+/// Which device transitions an application receives, and how.
 struct app_subscription {
   bool all_devices = false;
   std::vector<std::string> devices;
+  /// Durable (issue 15): transitions come from the lifecycle stream, each
+  /// once it is stored, in cursor order, starting after `from_cursor` — or,
+  /// when that is 0, after the last one this application acknowledged (it
+  /// acknowledges a transition by returning from on_device_status). After a
+  /// restart of the node or the application nothing is missed: what was
+  /// delivered but not yet acknowledged (at most the last batch) comes again,
+  /// with the same cursor, so an application that records the cursor with
+  /// its own effects sees each transition once. Not durable: live only.
+  bool durable = false;
+  std::uint64_t from_cursor = 0;
 };
 
 /// What an application can do. Valid only during the callback it is passed to.

@@ -69,6 +69,9 @@ struct node_options {
   /// A session suspect this long is ended (`connection-timeout`): offline,
   /// or, when resumable (XEP-0198), offline once its resumption window ends.
   std::uint32_t suspect_grace_ms = 60000;
+  /// Issue 15: how much of the lifecycle stream is kept (transitions; hours).
+  std::uint64_t lifecycle_max_events = 1'000'000;
+  std::uint32_t lifecycle_max_age_hours = 7 * 24;
   /// Start the built-in applications `echo` and `last-seen`.
   bool builtin_apps = true;
 

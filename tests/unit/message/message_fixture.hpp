@@ -16,7 +16,6 @@
 #include "actors/account/messages.hpp"
 #include "actors/app/app_host.hpp"
 #include "actors/app/echo_app.hpp"
-#include "actors/app/last_seen_app.hpp"
 #include "actors/atoms.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
@@ -118,6 +117,20 @@ struct message_fixture {
     auto host = app::spawn_app_host(*sys, name, std::move(handler), router);
     caf::scoped_actor self{*sys};
     REQUIRE(ask<bool>(self, router, app_atom::value, name, host, std::move(s)));
+    apps.push_back(host);
+    return host;
+  }
+
+  /// Registers an application fed from the lifecycle stream (issue 15):
+  /// after `from_cursor`, or after its last acknowledgement when 0.
+  caf::actor add_durable_app(const std::string& name, std::shared_ptr<application> handler,
+                             std::vector<std::string> devices, std::uint64_t from_cursor = 0) {
+    app::durable_feed feed{account_server, name, from_cursor, false, devices};
+    auto host = app::spawn_app_host(*sys, name, std::move(handler), router,
+                                    app::default_max_backlog, feed);
+    caf::scoped_actor self{*sys};
+    REQUIRE(ask<bool>(self, router, app_atom::value, name, host,
+                      subscription{false, std::move(devices)}));
     apps.push_back(host);
     return host;
   }
