@@ -122,13 +122,9 @@ class StreamManagement(OneNodeTestCase):
         got = await cam.next_message()
         self.assertEqual(got["body"], "record now")
         self.assertEqual(str(got["to"]), "flaky-cam@localhost/cam")
-        # While the link was down the camera was suspect (issue 15), and it is
-        # online again once resumed: no offline between.
-        seen = []
-        for _ in range(2):
-            p = await user.next_presence()
-            seen.append((p.xml.get("type", "available"), p.xml.find(q(IRSP, "state")).text))
-        self.assertEqual(seen, [("available", "suspect"), ("available", "online")])
+        # No offline/online flap reached the user while the link was down (nor
+        # suspect: the camera's registration session kept answering;
+        # test_suspect_presence.py has a camera with the one session).
         with self.assertRaises(asyncio.TimeoutError):
             await user.next_presence(timeout=0.5)
         # And the resumed session works as before.
