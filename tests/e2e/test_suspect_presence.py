@@ -6,6 +6,7 @@ a resumable session whose link drops is suspect until it resumes. Clients are
 slixmpp with its defaults (stream management only where a test is about it)."""
 
 import asyncio
+import base64
 import os
 import signal
 import sys
@@ -17,6 +18,7 @@ import xmpp_support as xs
 from xmpp_support import IRSP, q
 
 PASSWORD = "password1"
+SM = "urn:xmpp:sm:3"
 DEVICE = ("Cam-9", "Acme", "SN9")
 PING_INTERVAL = 1.0  # seconds
 SUSPECT_GRACE = 4.0
@@ -71,10 +73,13 @@ class SuspectPresence(OneNodeTestCase):
     async def asyncSetUp(self):
         self.clients = []
         self.devices = []
+        self.streams = []
 
     async def asyncTearDown(self):
         for d in self.devices:
             await d.stop()
+        for s in self.streams:
+            s.close()
         for c in self.clients:
             await c.close()
 
@@ -169,6 +174,52 @@ class SuspectPresence(OneNodeTestCase):
         # And it answers the checks (<r/> now) like any live session.
         with self.assertRaises(asyncio.TimeoutError):
             await user.next_presence(timeout=2 * PING_INTERVAL + SUSPECT_GRACE + 1)
+
+    async def raw_login(self, name):
+        """A hand-written stream of `name` (direct TLS, PLAIN), authenticated."""
+        s = await xs.RawStream().open(self.node.c2s_tls_port, direct_tls=True)
+        self.streams.append(s)
+        s.send_header()
+        await s.features()
+        token = base64.b64encode(b"\0" + name.encode() + b"\0" + PASSWORD.encode()).decode()
+        s.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>" % (xs.SASL, token))
+        self.assertEqual((await s.element()).tag, q(xs.SASL, "success"))
+        s.restart()
+        s.send_header()
+        await s.features()
+        return s
+
+    async def test_a_silent_resumable_session_is_cut_after_the_grace_and_can_still_resume(self):
+        user = await self.user_with_device("holder", "quiet-cam")
+        s = await self.raw_login("quiet-cam")
+        s.send("<iq type='set' id='b'><bind xmlns='%s'><resource>cam</resource></bind></iq>"
+               % xs.BIND)
+        await s.element()
+        s.send("<enable xmlns='%s' resume='true'/>" % SM)
+        enabled = await s.element()
+        while enabled.tag != q(SM, "enabled"):  # the user's presence may come first
+            enabled = await s.element()
+        previd = enabled.get("id")
+        self.assertEqual(await self.presence_of(user, "quiet-cam@localhost", xs.WAIT), ONLINE)
+        # It reads, but answers nothing: checked with <r/>, suspect, then cut.
+        got = await self.presence_of(user, "quiet-cam@localhost", 2 * PING_INTERVAL + MARGIN)
+        self.assertEqual(got, SUSPECT)
+        seen = []
+        while True:
+            e = await s.element(SUSPECT_GRACE + MARGIN)
+            seen.append(e.tag)
+            if e.tag == q(xs.STREAMS, "error"):
+                break
+        self.assertIn(q(SM, "r"), seen)
+        self.assertIsNotNone(e.find(q(xs.STREAM_ERRORS, "connection-timeout")))
+        await s.wait_closed()
+        # The session was kept (suspect): the client resumes it, and it is
+        # online again with no offline between.
+        t = await self.raw_login("quiet-cam")
+        t.send("<resume xmlns='%s' previd='%s' h='0'/>" % (SM, previd))
+        self.assertEqual((await t.element()).tag, q(SM, "resumed"))
+        got = await self.presence_of(user, "quiet-cam@localhost", xs.WAIT)
+        self.assertEqual(got, ONLINE)
 
 
 if __name__ == "__main__":
