@@ -91,6 +91,18 @@ int main(int argc, char** argv) {
   app.add_option("--idle-seconds", o.idle_seconds,
                  "seconds an account's actor stays in memory with no session")
     ->capture_default_str()->check(CLI::Range(1u, 86400u));
+  // Seconds with a fraction (tests use tenths), kept as milliseconds.
+  double ping_interval = o.ping_interval_ms / 1000.0;
+  double suspect_grace = o.suspect_grace_ms / 1000.0;
+  app.add_option("--ping-interval", ping_interval,
+                 "seconds of silence before a client session is checked (XEP-0198 <r/> or "
+                 "XEP-0199 ping), and it is suspect without an answer within as long again; "
+                 "fractions allowed, 0: no checks")
+    ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--suspect-grace", suspect_grace,
+                 "seconds a suspect session is kept before it is ended (connection-timeout); "
+                 "fractions allowed")
+    ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
   app.add_option("--events-max", o.lifecycle_max_events,
                  "transitions the lifecycle stream keeps (older ones are dropped)")
     ->capture_default_str()->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
@@ -158,6 +170,15 @@ int main(int argc, char** argv) {
   if (account->parsed() || events->parsed() || cluster->parsed())
     return exit_code;
 
+  // Below 10 ms a check would go out faster than the I/O loop's timers
+  // resolve (50 ms) and flood every client; 0 is the explicit "no checks".
+  if (ping_interval > 0 && ping_interval < 0.01) {
+    std::cerr << "irsp-node: error: --ping-interval: " << ping_interval
+              << " is below 0.01 s (0 disables the checks) (see --help)\n";
+    return 2;
+  }
+  o.ping_interval_ms = static_cast<std::uint32_t>(ping_interval * 1000 + 0.5);
+  o.suspect_grace_ms = static_cast<std::uint32_t>(suspect_grace * 1000 + 0.5);
   o.open_registration = !closed;
   o.builtin_apps = !no_builtin_apps;
   block_stop_signals();

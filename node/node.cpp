@@ -88,6 +88,8 @@ struct node::impl {
     c.work_threads = o.work_threads;
     c.max_logins_in_progress = o.max_logins_in_progress;
     c.account_idle = std::chrono::seconds(o.idle_seconds);
+    c.liveness.ping_interval = std::chrono::milliseconds(o.ping_interval_ms);
+    c.liveness.suspect_grace = std::chrono::milliseconds(o.suspect_grace_ms);
     c.settings.fake_iterations = o.scram_iterations;
     c.router = router;
     c.accounts = accounts_proxy ? accounts_proxy : account_server;

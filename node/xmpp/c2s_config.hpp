@@ -11,6 +11,7 @@
 
 #include "node/tls/tls_context.hpp"
 #include "node/xmpp/c2s_stream.hpp"
+#include "node/xmpp/session_liveness.hpp"
 #include "node/xmpp/stream_management.hpp"
 
 namespace irsp::xmpp {
@@ -62,6 +63,10 @@ struct c2s_config {
   std::chrono::seconds keepalive_idle{120};
   /// XEP-0198 bounds (unacked stanzas, resumption timeout).
   sm_limits sm;
+  /// Issue 15: a bound session silent for `liveness.ping_interval` is
+  /// checked (XEP-0198 `<r/>` or XEP-0199 ping), suspect when it does not
+  /// answer within another interval, ended after `liveness.suspect_grace`.
+  liveness_settings liveness;
   /// Resumable sessions of this node; made by start_c2s() when null.
   std::shared_ptr<c2s_resumables> resumables;
   /// Where the one line per bad connection goes; default stderr.

@@ -231,6 +231,10 @@ void c2s_connection::on_ready(std::uint32_t events) {
     return;
   }
   if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) {
+    // New input is an answer even while the stream holds reading back (a
+    // FIN is not: the session is detached or ends instead).
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) == EPOLLIN)
+      heard();
     readable_ = true;
     read_some();
   }
@@ -248,10 +252,15 @@ void c2s_connection::read_some() {
   reading_ = true;
   std::size_t budget = host_.config().read_budget;
   char chunk[16384];
+  bool got = false;
   while (readable_ && can_read() && budget > 0) {
     auto n = ::read(fd_, chunk, std::min(sizeof chunk, budget));
     if (n > 0) {
       budget -= static_cast<std::size_t>(n);
+      if (!got) {
+        got = true;
+        heard();
+      }
       on_bytes(chunk, static_cast<std::size_t>(n));
       continue;
     }
@@ -429,6 +438,7 @@ void c2s_connection::quit() {
   end_login();
   if (bind_timer_ != 0)
     host_.loop().cancel(std::exchange(bind_timer_, 0));
+  stop_liveness();
   const auto& cfg = host_.config();
   // The session ends for good: what the client never acknowledged waits in
   // the offline queue for its next session, as if it had been offline.
@@ -608,6 +618,7 @@ void c2s_connection::open_session(const c2s_open& o) {
             c.end_login();
             if (c.bind_timer_ != 0)
               c.host_.loop().cancel(std::exchange(c.bind_timer_, 0));
+            c.start_liveness();
           }
           c.run_actions();
         });
@@ -727,6 +738,110 @@ void c2s_connection::shutdown() {
   quit();
 }
 
+// -- issue 15: liveness checks, suspect and alive -----------------------------------
+
+void c2s_connection::start_liveness() {
+  if (host_.config().liveness.ping_interval.count() <= 0)
+    return;
+  liveness_.emplace(host_.config().liveness, session_liveness::clock::now());
+  arm_liveness();
+}
+
+// One timer per connection, set for the next deadline only: input does not
+// touch it (heard() just notes the time), so an idle session costs one
+// wake-up per interval and a busy one no more.
+void c2s_connection::arm_liveness() {
+  if (live_timer_ != 0)
+    host_.loop().cancel(std::exchange(live_timer_, 0));
+  if (!liveness_ || quit_ || closed_)
+    return;
+  auto at = liveness_->next();
+  if (at == session_liveness::clock::time_point::max())
+    return;
+  auto delay = std::max(at - session_liveness::clock::now(),
+                        session_liveness::clock::duration::zero());
+  auto* host = &host_;
+  auto id = id_;
+  live_timer_ = host_.loop().after(delay, [host, id] {
+    with(host, id, [](c2s_connection& c) {
+      c.live_timer_ = 0;
+      c.on_liveness_timer();
+    });
+  });
+}
+
+void c2s_connection::stop_liveness() {
+  if (live_timer_ != 0)
+    host_.loop().cancel(std::exchange(live_timer_, 0));
+  liveness_.reset();
+}
+
+void c2s_connection::on_liveness_timer() {
+  if (busy_)
+    return defer([this] { on_liveness_timer(); });
+  if (quit_ || closed_ || !liveness_)
+    return;
+  switch (liveness_->due(session_liveness::clock::now())) {
+    case session_liveness::step::check:
+      stream_->check_alive();
+      run_actions();
+      break;
+    case session_liveness::step::suspect:
+      report(true);
+      break;
+    case session_liveness::step::end:
+      return end_silent_session();
+    case session_liveness::step::none:
+      break;
+  }
+  arm_liveness();
+}
+
+void c2s_connection::heard() {
+  if (liveness_ && liveness_->heard(session_liveness::clock::now())) {
+    report(false);
+    arm_liveness(); // the grace's deadline is past use; the next check is sooner
+  }
+}
+
+// Suspect for the whole grace: RFC 6120 §4.9.3.4 connection-timeout. A
+// resumable session is kept (still suspect) for the client to resume; any
+// other ends, and the account may go offline.
+void c2s_connection::end_silent_session() {
+  const auto& l = host_.config().liveness;
+  auto text = "no answer to a liveness check for "
+              + std::to_string((l.ping_interval + l.suspect_grace).count()) + " ms";
+  if (!sm_ || !sm_->resumable()) {
+    stream_->timeout(text);
+    return run_actions();
+  }
+  stream_->fail_keeping_session("connection-timeout", text);
+  run_actions();
+  if (quit_ || closed_)
+    return; // the write found the peer gone: already detached
+  if (tls_ && tls_->shutdown())
+    flush_tls();
+  flush();
+  if (!quit_ && !closed_)
+    peer_gone();
+}
+
+bool c2s_connection::is_suspect() const {
+  return detached_ || (liveness_ && liveness_->suspect());
+}
+
+// Tells the user/device actor a change of this session's liveness, once per
+// change; with no actor at hand (reopening), reopen() tells the new one.
+void c2s_connection::report(bool suspect) {
+  if (!principal_ || told_suspect_ == suspect)
+    return;
+  told_suspect_ = suspect;
+  if (suspect)
+    host_.self()->send(principal_, suspect_atom::value, stream_->resource(), ref());
+  else
+    host_.self()->send(principal_, alive_atom::value, stream_->resource(), ref());
+}
+
 // -- XEP-0198: detaching, handing over, taking over ------------------------------
 
 // The connection dropped: a session the client may resume stays, holding
@@ -736,6 +851,10 @@ bool c2s_connection::detach() {
     return false;
   closed_ = true;
   detached_ = true;
+  // Issue 15: a session waiting to be resumed is suspect until it is, or
+  // ends when the window closes.
+  stop_liveness();
+  report(true);
   auto* host = &host_;
   auto id = id_;
   host_.loop().after(host_.config().sm.resume_timeout,
@@ -805,8 +924,14 @@ void c2s_connection::reopen(const std::string& resource) {
           c.principal_ = opened.principal;
           c.open_attempts_ = 0;
           c.host_.watch(c.principal_, c.id_);
-          if (!c.principal_)
+          if (!c.principal_) {
             c.stream_->gone();
+          } else {
+            // The actor knows this session as alive (opened anew), or, just
+            // resumed, perhaps as its suspect predecessor: it hears the truth.
+            c.told_suspect_ = std::exchange(c.resumed_, false);
+            c.report(c.is_suspect());
+          }
           c.run_actions();
         });
       },
@@ -850,6 +975,8 @@ void c2s_connection::resume(const std::string& previd, std::uint32_t h) {
           c.end_login();
           if (c.bind_timer_ != 0)
             c.host_.loop().cancel(std::exchange(c.bind_timer_, 0));
+          c.resumed_ = true;
+          c.start_liveness();
           c.reopen(resource);
           c.run_actions();
         });
@@ -871,6 +998,7 @@ caf::expected<sm_state> c2s_connection::hand_over(const std::string& address, st
   state.resource = stream_->resource();
   state.peers = stream_->peers();
   successor_ = successor;
+  stop_liveness(); // the successor watches the session now
   if (!closed_) {
     // The client resumed elsewhere while this connection still looked alive.
     closed_ = true;

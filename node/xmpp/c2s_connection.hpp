@@ -17,6 +17,7 @@
 #include "node/net/tcp_listener.hpp"
 #include "node/tls/session.hpp"
 #include "node/xmpp/c2s_stream.hpp"
+#include "node/xmpp/session_liveness.hpp"
 #include "node/xmpp/stream_management.hpp"
 
 namespace irsp::xmpp {
@@ -110,6 +111,16 @@ private:
   void call(c2s_call& c);
   void apply_session_message(const caf::message& msg);
 
+  // Issue 15: liveness checks; suspect and alive to the user/device actor.
+  void start_liveness();
+  void arm_liveness();
+  void stop_liveness();
+  void on_liveness_timer();
+  void heard();
+  void end_silent_session();
+  bool is_suspect() const;
+  void report(bool suspect);
+
   // XEP-0198.
   bool detach();
   void add_stream_management();
@@ -147,6 +158,11 @@ private:
   message::session_ref successor_;     // took the session over: what arrives goes there
   message::session_ref predecessor_;   // handing the session over: its messages come first
   std::vector<caf::message> held_;     // the user/device actor's, until predecessor is done
+  bool resumed_ = false;               // took the session over: the actor hears alive
+  // Issue 15 (one timer at a time: the bind timer ends when this starts).
+  std::optional<session_liveness> liveness_; // while bound and connected
+  net::io_loop::timer_id live_timer_ = 0;
+  bool told_suspect_ = false; // what the user/device actor last heard from us
 };
 
 } // namespace irsp::xmpp

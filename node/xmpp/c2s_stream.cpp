@@ -53,6 +53,18 @@ bool valid_resource(std::string_view r) {
   return true;
 }
 
+// RFC 6120 §4.9.2: <stream:error><condition/><text/></stream:error>.
+element stream_error_element(std::string_view condition, std::string_view text) {
+  element error{"error", std::string{ns_streams}};
+  error.add_child(std::string{condition}, std::string{ns_stream_errors});
+  if (!text.empty()) {
+    auto& t = error.add_child("text", std::string{ns_stream_errors});
+    t.set_attr("xml:lang", "en");
+    t.add_text(text);
+  }
+  return error;
+}
+
 bool is_stanza(const element& e) {
   return e.xmlns() == ns_client
          && (e.name() == "iq" || e.name() == "message" || e.name() == "presence");
@@ -100,6 +112,10 @@ void c2s_module::on_stanza_in(c2s_stream&) {
 }
 
 void c2s_module::on_stanza_out(c2s_stream&, const element&, const std::string&) {
+}
+
+bool c2s_module::ask_alive(c2s_stream&) {
+  return false;
 }
 
 // -- c2s_stream ------------------------------------------------------------------
@@ -597,6 +613,24 @@ void c2s_stream::gone() {
   fail("not-authorized", "the account was deleted", false);
 }
 
+void c2s_stream::check_alive() {
+  if (phase_ != phase::bound)
+    return;
+  for (auto& m : modules_)
+    if (m->ask_alive(*this))
+      return;
+  send_stanza(build_server_ping("ping-" + std::to_string(next_id_++), settings_.domain,
+                                full_jid()));
+}
+
+void c2s_stream::fail_keeping_session(std::string_view condition, std::string_view text) {
+  if (finished())
+    return;
+  write(to_xml(stream_error_element(condition, text)));
+  write(stream_footer());
+  act(c2s_log{std::string{condition}, std::string{text}});
+}
+
 void c2s_stream::timeout(std::string_view text) {
   fail("connection-timeout", text);
 }
@@ -611,14 +645,7 @@ void c2s_stream::fail(std::string_view condition, std::string_view text, bool lo
   // RFC 6120 §4.9.1.1: an error before our header still goes inside one.
   if (!header_sent_)
     write(stream_header(stream_id_, settings_.domain));
-  element error{"error", std::string{ns_streams}};
-  error.add_child(std::string{condition}, std::string{ns_stream_errors});
-  if (!text.empty()) {
-    auto& t = error.add_child("text", std::string{ns_stream_errors});
-    t.set_attr("xml:lang", "en");
-    t.add_text(text);
-  }
-  write(to_xml(error));
+  write(to_xml(stream_error_element(condition, text)));
   write(stream_footer());
   if (log)
     act(c2s_log{std::string{condition}, std::string{text}});

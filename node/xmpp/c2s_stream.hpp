@@ -146,6 +146,10 @@ public:
 
   /// `stanza` is about to be written to the client as `xml`.
   virtual void on_stanza_out(c2s_stream& stream, const element& stanza, const std::string& xml);
+
+  /// The server wants a sign of life from the client (issue 15): return
+  /// true if this module asked for one its own way (XEP-0198 `<r/>`).
+  virtual bool ask_alive(c2s_stream& stream);
 };
 
 /// One client-to-server XML stream (RFC 6120), from the first byte to the
@@ -189,6 +193,18 @@ public:
 
   /// The node is shutting down (RFC 6120 §4.9.3.18).
   void shutdown();
+
+  /// Asks a bound client for a sign of life (issue 15): XEP-0198 `<r/>`
+  /// when a module does it so, else an XEP-0199 ping from the domain to the
+  /// session's full JID. Whatever the client sends next is the answer; its
+  /// result (or error, from a client without XEP-0199) is ignored here.
+  void check_alive();
+
+  /// Ends the connection with a stream error (RFC 6120 §4.9) but keeps the
+  /// session, for XEP-0198 resumption: `<stream:error/>` and the closing tag
+  /// are written and logged, with no c2s_close; the transport then drops the
+  /// connection and holds the session as if the client had gone away.
+  void fail_keeping_session(std::string_view condition, std::string_view text);
 
   /// Ends the stream with a stream error (RFC 6120 §4.9): header if none was
   /// sent yet, `<stream:error/>`, closing tag, close. `log` false for ends

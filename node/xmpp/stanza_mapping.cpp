@@ -751,12 +751,37 @@ element build_presence(const message::presence_event& event, std::string_view to
   out.set_attr("from", event.address);
   if (!to.empty())
     out.set_attr("to", to);
-  if (!event.present())
+  // Issue 15: suspect is still available, shown as extended away (RFC 6121
+  // §4.7.2.1), so that a stock client shows the peer as away, not gone.
+  if (event.state == message::lifecycle_state::OFFLINE)
     out.set_attr("type", "unavailable");
+  else if (event.state == message::lifecycle_state::SUSPECT)
+    out.add_child("show").add_text("xa");
   auto& transition = out.add_child("transition", std::string{ns_irsp});
   transition.set_attr("epoch", std::to_string(event.epoch));
   transition.set_attr("sequence", std::to_string(event.sequence));
   transition.set_attr("at", format_timestamp(event.at_ms));
+  out.add_child("state", std::string{ns_irsp}).add_text(lifecycle_name(event.state));
+  return out;
+}
+
+std::string_view lifecycle_name(message::lifecycle_state state) {
+  switch (state) {
+    case message::lifecycle_state::OFFLINE:
+      return "offline";
+    case message::lifecycle_state::SUSPECT:
+      return "suspect";
+    default:
+      // ONLINE, or a state of a newer node this one does not know: it has
+      // sessions (present()), which is all an older client can be told.
+      return "online";
+  }
+}
+
+element build_server_ping(std::string_view id, std::string_view domain, std::string_view to) {
+  element out{"iq", std::string{ns_client}};
+  out.set_attr("type", "get").set_attr("id", id).set_attr("from", domain).set_attr("to", to);
+  out.add_child("ping", std::string{ns_ping});
   return out;
 }
 

@@ -188,10 +188,20 @@ std::optional<element> build_message_reply(const element& message,
 element build_delivery(const message::delivery& delivery, std::string_view to,
                        std::string_view domain, std::string_view id = {});
 
-/// A peer's online/offline transition (§8.3.2) as presence from its bare JID,
+/// A peer's transition (§8.3.2; issue 15) as presence from its bare JID,
 /// carrying `<transition xmlns='urn:irsp:0' epoch= sequence= at=/>` so a
-/// client can order transitions. An empty `to` is omitted.
+/// client can order transitions, and `<state xmlns='urn:irsp:0'>` naming the
+/// state (online, suspect, offline). Offline is type `unavailable`; suspect
+/// is available with `<show>xa</show>`. An empty `to` is omitted.
 element build_presence(const message::presence_event& event, std::string_view to = {});
+
+/// The name of a lifecycle state in `<state xmlns='urn:irsp:0'>`: `online`,
+/// `suspect` or `offline`.
+std::string_view lifecycle_name(message::lifecycle_state state);
+
+/// XEP-0199 §4.2: the server pings a client's session `to` (a full JID), as
+/// an IQ get from `domain` with id `id`.
+element build_server_ping(std::string_view id, std::string_view domain, std::string_view to);
 
 /// Milliseconds since the Unix epoch as an XEP-0082 DateTime in UTC with
 /// milliseconds: `2026-11-25T15:00:00.000Z`.

@@ -183,6 +183,13 @@ void stream_management::queue(c2s_stream& stream, std::string xml) {
   }
 }
 
+bool stream_management::ask_alive(c2s_stream& stream) {
+  if (!enabled_ || handed_over_)
+    return false;
+  stream.send_nonza(sm_element("r"));
+  return true;
+}
+
 bool stream_management::hand_over(std::uint32_t client_h, sm_state& out) {
   std::uint32_t newly = client_h - acked_;
   if (newly > queue_.size())

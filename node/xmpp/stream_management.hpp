@@ -83,6 +83,9 @@ public:
   /// Keeps a sent stanza until acknowledged; asks for acks now and then.
   void on_stanza_out(c2s_stream& stream, const element& stanza, const std::string& xml) override;
 
+  /// Once enabled: asks for an ack (`<r/>`), which any live client answers.
+  bool ask_alive(c2s_stream& stream) override;
+
   /// True once the client enabled stream management with resumption.
   bool resumable() const noexcept {
     return enabled_ && resume_;

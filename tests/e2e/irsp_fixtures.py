@@ -150,10 +150,12 @@ class OneNodeTestCase(unittest.IsolatedAsyncioTestCase):
     """Async scenarios sharing one irsp-node (in a temp data dir) per class;
     each test uses its own accounts."""
 
+    node_args = ()  # extra irsp-node options for the class's node
+
     @classmethod
     def setUpClass(cls):
         cls.dir = TempDir()
-        cls.node = Node(cls.dir.__enter__()).__enter__()
+        cls.node = Node(cls.dir.__enter__(), *cls.node_args).__enter__()
 
     @classmethod
     def tearDownClass(cls):

@@ -122,7 +122,9 @@ class StreamManagement(OneNodeTestCase):
         got = await cam.next_message()
         self.assertEqual(got["body"], "record now")
         self.assertEqual(str(got["to"]), "flaky-cam@localhost/cam")
-        # No offline/online flap reached the user while the link was down.
+        # No offline/online flap reached the user while the link was down (nor
+        # suspect: the camera's registration session kept answering;
+        # test_suspect_presence.py has a camera with the one session).
         with self.assertRaises(asyncio.TimeoutError):
             await user.next_presence(timeout=0.5)
         # And the resumed session works as before.

@@ -58,6 +58,9 @@ class Client(slixmpp.ClientXMPP):
                                        lambda m: self.inbox.put_nowait(m)))
         self.add_event_handler("presence_available", lambda p: self.presences.put_nowait(p))
         self.add_event_handler("presence_unavailable", lambda p: self.presences.put_nowait(p))
+        # Available with a <show/> comes as presence_SHOW (a suspect peer is 'xa').
+        for show in ("away", "chat", "dnd", "xa"):
+            self.add_event_handler("presence_" + show, lambda p: self.presences.put_nowait(p))
         self._registration_query = register
         if register is not None:
             # slixmpp 1.8 holds back every IQ until the session starts,

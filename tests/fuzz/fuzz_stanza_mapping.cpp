@@ -202,18 +202,29 @@ void handle(const element& stanza, const std::string& self, std::int64_t number)
               || std::holds_alternative<account::register_request>(request),
             "nothing but registration before authentication");
     std::visit([&](const auto& r) { answer(c, r); }, request);
+    // The server's own ping (issue 15), with whatever id and address.
+    check_sent(build_server_ping(stanza.attr("id"), domain, stanza.attr("to")), nullptr);
   } else if (stanza.name() == "message") {
     auto request = parse_client_message(stanza, self, domain);
     std::visit([&](const auto& r) { answer(c, r); }, request);
   } else if (stanza.name() == "presence") {
     message::presence_event event;
     event.address = std::string{stanza.attr("to")};
-    event.state = stanza.attr("type") != "unavailable" ? irsp::message::lifecycle_state::ONLINE
-                                                      : irsp::message::lifecycle_state::OFFLINE;
+    // Any state, also one this build does not name (a newer node's).
+    event.state = stanza.attr("type") == "unavailable"
+                    ? message::lifecycle_state::OFFLINE
+                    : static_cast<message::lifecycle_state>(1 + (number & 3));
     event.epoch = static_cast<std::uint64_t>(number);
     event.sequence = static_cast<std::uint64_t>(number) >> 7;
     event.at_ms = number;
-    check_sent(build_presence(event, self), nullptr);
+    const auto sent = build_presence(event, self);
+    check_sent(sent, nullptr);
+    const auto* state = sent.child("state", ns_irsp);
+    check(state != nullptr, "presence names its state");
+    check((sent.attr("type") == "unavailable") == (state->text() == "offline"),
+          "offline, and only offline, is unavailable");
+    check((sent.child("show") != nullptr) == (state->text() == "suspect"),
+          "suspect, and only suspect, shows as away");
   }
 }
 

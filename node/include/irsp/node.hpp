@@ -63,6 +63,13 @@ struct node_options {
   bool reset_unbinds = false;
   /// Seconds an account's actor stays in memory with no session.
   std::uint32_t idle_seconds = 30;
+  /// A client session silent this long is checked (XEP-0198 `<r/>` or
+  /// XEP-0199 ping) and is suspect when it does not answer within as long
+  /// again; 0: no checks (a dropped, resumable session is still suspect).
+  std::uint32_t ping_interval_ms = 30000;
+  /// A session suspect this long is ended (`connection-timeout`): offline,
+  /// or, when resumable (XEP-0198), offline once its resumption window ends.
+  std::uint32_t suspect_grace_ms = 60000;
   /// Issue 15: how much of the lifecycle stream is kept (transitions; hours).
   std::uint64_t lifecycle_max_events = 1'000'000;
   std::uint32_t lifecycle_max_age_hours = 7 * 24;

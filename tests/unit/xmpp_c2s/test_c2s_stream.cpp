@@ -563,15 +563,23 @@ TEST_CASE("a bound peer's presence arrives as presence from its bare JID") {
   ev.epoch = 7;
   ev.sequence = 1;
   h.stream->presence(ev);
-  ev.state = message::lifecycle_state::OFFLINE;
+  ev.state = message::lifecycle_state::SUSPECT;
   ev.sequence = 2;
+  h.stream->presence(ev);
+  ev.state = message::lifecycle_state::OFFLINE;
+  ev.sequence = 3;
   h.stream->presence(ev);
   h.run();
   auto got = h.take();
-  REQUIRE(got.size() == 2);
+  REQUIRE(got.size() == 3);
   CHECK(got[0].attr("from") == "tv1@localhost");
   CHECK_FALSE(got[0].has_attr("type"));
-  CHECK(got[1].attr("type") == "unavailable");
+  CHECK(got[0].child("state", "urn:irsp:0")->text() == "online");
+  CHECK_FALSE(got[1].has_attr("type"));
+  CHECK(got[1].child("show")->text() == "xa");
+  CHECK(got[1].child("state", "urn:irsp:0")->text() == "suspect");
+  CHECK(got[2].attr("type") == "unavailable");
+  CHECK(got[2].child("state", "urn:irsp:0")->text() == "offline");
 }
 
 TEST_CASE("requests beyond the limit stop the reading until answers come") {

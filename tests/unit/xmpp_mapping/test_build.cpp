@@ -261,7 +261,7 @@ TEST_CASE("§8.3.3 pushes and user<->device messages reach the client", "[xmpp_m
   }
 }
 
-TEST_CASE("§8.3.2 online/offline as presence", "[xmpp_mapping][build]") {
+TEST_CASE("§8.3.2 online, suspect and offline as presence", "[xmpp_mapping][build]") {
   message::presence_event ev;
   ev.address = "tv1@localhost";
   ev.state = message::lifecycle_state::ONLINE;
@@ -270,13 +270,29 @@ TEST_CASE("§8.3.2 online/offline as presence", "[xmpp_mapping][build]") {
   ev.at_ms = 1735603200001;
   check_xml(build_presence(ev),
             "<presence from='tv1@localhost'><transition xmlns='urn:irsp:0' epoch='3' "
-            "sequence='12' at='2024-12-31T00:00:00.001Z'/></presence>");
-  ev.state = message::lifecycle_state::OFFLINE;
+            "sequence='12' at='2024-12-31T00:00:00.001Z'/>"
+            "<state xmlns='urn:irsp:0'>online</state></presence>");
+  // Suspect is available (a stock client shows it as away, not gone).
+  ev.state = message::lifecycle_state::SUSPECT;
   ev.sequence = 13;
   check_xml(build_presence(ev, "alice@localhost/phone"),
-            "<presence from='tv1@localhost' to='alice@localhost/phone' type='unavailable'>"
+            "<presence from='tv1@localhost' to='alice@localhost/phone'><show>xa</show>"
             "<transition xmlns='urn:irsp:0' epoch='3' sequence='13' "
-            "at='2024-12-31T00:00:00.001Z'/></presence>");
+            "at='2024-12-31T00:00:00.001Z'/><state xmlns='urn:irsp:0'>suspect</state>"
+            "</presence>");
+  ev.state = message::lifecycle_state::OFFLINE;
+  ev.sequence = 14;
+  check_xml(build_presence(ev, "alice@localhost/phone"),
+            "<presence from='tv1@localhost' to='alice@localhost/phone' type='unavailable'>"
+            "<transition xmlns='urn:irsp:0' epoch='3' sequence='14' "
+            "at='2024-12-31T00:00:00.001Z'/><state xmlns='urn:irsp:0'>offline</state>"
+            "</presence>");
+}
+
+TEST_CASE("XEP-0199 §4.2 the server's ping to a session", "[xmpp_mapping][build]") {
+  check_xml(build_server_ping("ping-7", "localhost", "tv1@localhost/kitchen"),
+            "<iq type='get' id='ping-7' from='localhost' to='tv1@localhost/kitchen'>"
+            "<ping xmlns='urn:xmpp:ping'/></iq>");
 }
 
 TEST_CASE("XEP-0082 timestamps", "[xmpp_mapping][build]") {
