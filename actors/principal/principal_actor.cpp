@@ -106,15 +106,17 @@ lifecycle_state derived_state(const principal_state& st) {
 }
 
 void leave(principal_actor* self);
+void refresh_shadow(principal_actor* self);
 
-// A stored transition, to the router. Bindings and sessions may have changed
-// while it was stored: it goes to the peers bound now, and the router's copy
-// (kept by the node that would take the account over) must not go back to
-// the peers and session nodes of before.
-void tell_router(principal_actor* self, presence_event ev) {
+// A stored transition, to the router: for the peers bound when it happened
+// (a peer bound since has been told where the account stands, and must not
+// get this older news after that). Bindings and sessions may have changed
+// while it was stored, so the copy the router keeps for the node that would
+// take the account over is brought up to date right behind it.
+void tell_router(principal_actor* self, presence_event ev, std::vector<caf::node_id> nodes) {
   auto& st = self->state;
-  ev.bound.assign(st.peers.begin(), st.peers.end());
-  self->send(st.cfg.router, std::move(ev), session_nodes(st));
+  self->send(st.cfg.router, std::move(ev), std::move(nodes));
+  refresh_shadow(self);
 }
 
 // Stores the transition in the lifecycle stream, then tells the router.
@@ -124,7 +126,7 @@ void tell_router(principal_actor* self, presence_event ev) {
 // transition the stream refuses as stale (an actor of a newer activation has
 // spoken) is not told; one it could not store is told without a cursor:
 // live listeners hear of it, replay will not.
-void store_and_tell(principal_actor* self, presence_event ev) {
+void store_and_tell(principal_actor* self, presence_event ev, std::vector<caf::node_id> nodes) {
   auto& st = self->state;
   ++st.storing;
   auto told = [self] {
@@ -134,15 +136,15 @@ void store_and_tell(principal_actor* self, presence_event ev) {
   };
   self->request(st.cfg.lifecycle, caf::infinite, lifecycle::append_atom::value, ev)
     .then(
-      [self, ev, told](std::uint64_t cursor) mutable {
+      [self, ev, nodes, told](std::uint64_t cursor) mutable {
         if (cursor != 0) {
           ev.cursor = cursor;
-          tell_router(self, std::move(ev));
+          tell_router(self, std::move(ev), std::move(nodes));
         }
         told();
       },
-      [self, ev, told](caf::error&) mutable {
-        tell_router(self, std::move(ev));
+      [self, ev, nodes, told](caf::error&) mutable {
+        tell_router(self, std::move(ev), std::move(nodes));
         told();
       });
 }
@@ -158,26 +160,27 @@ void publish_transition(principal_actor* self) {
   st.transition_ms = now_ms();
   ++st.sequence;
   auto ev = current_state(st);
+  auto nodes = session_nodes(st);
   if (st.epoch != 0) {
-    store_and_tell(self, std::move(ev));
+    store_and_tell(self, std::move(ev), std::move(nodes));
     return;
   }
   // Awaited (once per activation): the transitions behind it need the epoch.
   ++st.storing;
   self->request(st.cfg.lifecycle, caf::infinite, lifecycle::epoch_atom::value, st.address)
     .await(
-      [self, ev](std::uint64_t epoch) mutable {
+      [self, ev, nodes](std::uint64_t epoch) mutable {
         auto& st = self->state;
         --st.storing;
         st.epoch = epoch;
         ev.epoch = epoch;
-        store_and_tell(self, std::move(ev));
+        store_and_tell(self, std::move(ev), std::move(nodes));
       },
-      [self, ev](caf::error&) mutable {
+      [self, ev, nodes](caf::error&) mutable {
         // No counter to be had: live listeners still hear of it, as epoch 0
         // (older than any stored one), and the next transition tries again.
         auto& st = self->state;
-        tell_router(self, std::move(ev));
+        tell_router(self, std::move(ev), std::move(nodes));
         if (--st.storing == 0 && st.leaving)
           leave(self);
       });
