@@ -1,9 +1,7 @@
 // IRSP §7.1: account records as schema::Account (schema/accounts.capnp).
 #include "actors/account/account_record.hpp"
 
-#include <capnp/message.h>
-#include <capnp/serialize.h>
-#include <kj/exception.h>
+#include "schema/flat_message.hpp"
 
 #include <cstring>
 
@@ -55,21 +53,12 @@ std::string encode_record(const account_record& record) {
   a.setCreatedMs(v.created_ms);
   a.setModifiedMs(v.modified_ms);
   a.setVersion(v.version);
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+  return schema::to_flat(message);
 }
 
 std::optional<account_record> decode_record(std::string_view bytes) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0)
-    return std::nullopt;
-  // RocksDB hands out unaligned slices; Cap'n Proto reads aligned words.
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
   account_record out;
-  kj::Maybe<kj::Exception> failure = kj::runCatchingExceptions([&] {
-    capnp::FlatArrayMessageReader message(words);
-    auto a = message.getRoot<schema::Account>();
+  bool read = schema::read_flat<schema::Account>(bytes, [&](auto a) {
     auto& v = out.view;
     v.address = a.getAddress().cStr();
     v.kind = a.getKind();
@@ -89,7 +78,7 @@ std::optional<account_record> decode_record(std::string_view bytes) {
     v.modified_ms = a.getModifiedMs();
     v.version = a.getVersion();
   });
-  if (failure != nullptr)
+  if (!read)
     return std::nullopt;
   return out;
 }

@@ -1,8 +1,6 @@
 // Issue 15: the lifecycle stream over the account store's RocksDB.
 #include "actors/lifecycle/lifecycle_store.hpp"
 
-#include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -14,6 +12,7 @@
 #include "actors/account/account_keys.hpp"
 #include "actors/account/account_store.hpp"
 #include "actors/account/prefix_scan.hpp"
+#include "schema/flat_message.hpp"
 
 namespace irsp::lifecycle {
 
@@ -58,29 +57,20 @@ std::string encode_event(const presence_event& ev) {
   m.setSequence(ev.sequence);
   m.setAtMs(ev.at_ms);
   m.setCursor(ev.cursor);
-  auto words = capnp::messageToFlatArray(b);
-  auto bytes = words.asBytes();
-  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+  return schema::to_flat(b);
 }
 
 bool decode_event(std::string_view v, presence_event& out) {
-  if (v.empty() || v.size() % sizeof(capnp::word) != 0)
-    return false;
-  auto words = kj::heapArray<capnp::word>(v.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), v.data(), v.size());
-  return kj::runCatchingExceptions([&] {
-           capnp::FlatArrayMessageReader r(words);
-           auto m = r.getRoot<schema::LifecycleEvent>();
-           out.address = m.getAddress().cStr();
-           out.kind = m.getKind();
-           out.state = m.getState();
-           out.epoch = m.getEpoch();
-           out.sequence = m.getSequence();
-           out.at_ms = m.getAtMs();
-           out.cursor = m.getCursor();
-           out.bound.clear();
-         })
-         == nullptr;
+  return schema::read_flat<schema::LifecycleEvent>(v, [&](auto m) {
+    out.address = m.getAddress().cStr();
+    out.kind = m.getKind();
+    out.state = m.getState();
+    out.epoch = m.getEpoch();
+    out.sequence = m.getSequence();
+    out.at_ms = m.getAtMs();
+    out.cursor = m.getCursor();
+    out.bound.clear();
+  });
 }
 
 struct lifecycle_store::pending {
