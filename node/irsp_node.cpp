@@ -6,6 +6,7 @@
 
 #include "irsp/node.hpp"
 #include "node/account_cli.hpp"
+#include "node/endpoint_cli.hpp"
 #include "node/events_cli.hpp"
 #include "node/cluster_cli.hpp"
 #include "node/cluster_status.hpp"
@@ -109,6 +110,19 @@ int main(int argc, char** argv) {
   app.add_option("--events-max-age-hours", o.lifecycle_max_age_hours,
                  "hours the lifecycle stream keeps a transition")
     ->capture_default_str()->check(CLI::Range(1u, 24u * 3650));
+  double backoff_base = o.outbound_backoff_base_ms / 1000.0;
+  double backoff_max = o.outbound_backoff_max_ms / 1000.0;
+  double outbound_timeout = o.outbound_timeout_ms / 1000.0;
+  app.add_option("--outbound-backoff-base", backoff_base,
+                 "seconds: the retry delay's ceiling after a first failed delivery to an "
+                 "external endpoint; doubles per failure (full jitter)")
+    ->capture_default_str()->check(CLI::Range(0.001, 3600.0));
+  app.add_option("--outbound-backoff-max", backoff_max,
+                 "seconds: the largest retry delay's ceiling")
+    ->capture_default_str()->check(CLI::Range(0.001, 86400.0));
+  app.add_option("--outbound-timeout", outbound_timeout,
+                 "seconds one delivery attempt may take")
+    ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
   bool no_builtin_apps = false;
   app.add_flag("--no-builtin-apps", no_builtin_apps, "do not start the echo and last-seen apps");
   auto* cl = "Cluster (docs/cluster.md)";
@@ -141,6 +155,9 @@ int main(int argc, char** argv) {
   irsp::cli::add_account_commands(*account, where, exit_code);
   auto* events = app.add_subcommand("events", "print a stopped node's lifecycle stream as JSON lines");
   irsp::cli::add_events_command(*events, where, exit_code);
+  auto* endpoint = app.add_subcommand("endpoint", "external endpoints applications send to "
+                                                  "(§8.8.2), on a stopped node");
+  irsp::cli::add_endpoint_commands(*endpoint, where, exit_code);
   irsp::cli::cluster_location cluster_where;
   auto* cluster = app.add_subcommand("cluster", "the cluster of this AS: certificates, status (docs/cluster.md)");
   irsp::cli::add_cluster_commands(*cluster, cluster_where, exit_code);
@@ -167,7 +184,7 @@ int main(int argc, char** argv) {
     auto dir = o.cluster_dir.empty() ? o.data_dir + "/cluster" : o.cluster_dir;
     return irsp::cli::print_cluster_status(status_node, dir, std::cout, std::cerr);
   }
-  if (account->parsed() || events->parsed() || cluster->parsed())
+  if (account->parsed() || events->parsed() || cluster->parsed() || endpoint->parsed())
     return exit_code;
 
   // Below 10 ms a check would go out faster than the I/O loop's timers
@@ -179,6 +196,9 @@ int main(int argc, char** argv) {
   }
   o.ping_interval_ms = static_cast<std::uint32_t>(ping_interval * 1000 + 0.5);
   o.suspect_grace_ms = static_cast<std::uint32_t>(suspect_grace * 1000 + 0.5);
+  o.outbound_backoff_base_ms = static_cast<std::uint32_t>(backoff_base * 1000 + 0.5);
+  o.outbound_backoff_max_ms = static_cast<std::uint32_t>(backoff_max * 1000 + 0.5);
+  o.outbound_timeout_ms = static_cast<std::uint32_t>(outbound_timeout * 1000 + 0.5);
   o.open_registration = !closed;
   o.builtin_apps = !no_builtin_apps;
   block_stop_signals();

@@ -27,6 +27,8 @@
 #include "actors/offline/legacy_offline_import.hpp"
 #include "actors/offline/offline_queue.hpp"
 #include "actors/offline/offline_store.hpp"
+#include "actors/outbox/outbox_actor.hpp"
+#include "actors/outbox/outbox_store.hpp"
 #include "cluster/cluster_atoms.hpp"
 #include "cluster/cluster_view.hpp"
 #include "cluster/member_info.hpp"
@@ -35,6 +37,7 @@
 #include "cluster/openssl_error_queue.hpp"
 #include "cluster/storage_proxy.hpp"
 #include "cluster/wire_types.hpp"
+#include "node/outbound/https_delivery.hpp"
 #include "node/tls/self_signed.hpp"
 #include "node/xmpp/c2s_server.hpp"
 
@@ -64,6 +67,26 @@ struct node::impl {
   std::unique_ptr<cluster::lease_keeper> lease;
   std::vector<caf::actor> apps;
   std::unique_ptr<xmpp::c2s_server> c2s;
+  // §8.8.2: the outbox (beside the accounts), the actor applications reach
+  // it through, and the thread that delivers over HTTPS.
+  std::shared_ptr<outbox::outbox_store> outbox_store;
+  caf::actor outbox;
+  std::unique_ptr<outbound::https_delivery> delivery;
+
+  bool start_outbound() {
+    auto& o = options;
+    outbox_store = std::make_shared<outbox::outbox_store>(accounts);
+    outbound::delivery_options dopt;
+    dopt.backoff.base = std::chrono::milliseconds(o.outbound_backoff_base_ms);
+    dopt.backoff.max = std::chrono::milliseconds(o.outbound_backoff_max_ms);
+    dopt.timeout = std::chrono::milliseconds(std::max(1u, o.outbound_timeout_ms));
+    delivery = outbound::https_delivery::start(outbox_store, dopt, error);
+    if (!delivery)
+      return false;
+    outbox = outbox::spawn_outbox_actor(*sys, outbox_store, o.max_payload,
+                                        [d = delivery.get()] { d->wake(); });
+    return true;
+  }
 
   template <class Response, class... Ts>
   Response ask(const caf::actor& dest, Ts&&... xs) {
@@ -346,6 +369,10 @@ bool node::start() {
   // the offline queue alive, and the stop() below (c2s failed) would wait
   // for them for ever.
   d.router = message::spawn_router(*d.sys, std::move(rc));
+  if (!d.start_outbound()) {
+    stop();
+    return false;
+  }
   if (o.builtin_apps) {
     add_application("echo", std::make_shared<app::echo_app>());
     auto last_seen = app::spawn_last_seen(*d.sys, d.stream_server());
@@ -380,7 +407,7 @@ bool node::add_application(const std::string& name, std::shared_ptr<application>
     feed.devices = subscription.devices;
   }
   auto host = app::spawn_app_host(*d.sys, name, std::move(handler), d.router,
-                                  app::default_max_backlog, std::move(feed));
+                                  app::default_max_backlog, std::move(feed), d.outbox);
   auto registered = d.ask<bool>(d.router, app_atom::value, name, host,
                                 message::subscription{subscription.all_devices,
                                                       std::move(subscription.devices)});
@@ -424,7 +451,7 @@ void node::stop() {
   for (auto& a : d.apps)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   d.apps.clear();
-  for (auto* a : {&d.view, &d.membership, &d.router, &d.accounts_proxy, &d.offline_proxy,
+  for (auto* a : {&d.outbox, &d.view, &d.membership, &d.router, &d.accounts_proxy, &d.offline_proxy,
                  &d.lifecycle_proxy, &d.replica, &d.offline_queue, &d.lifecycle_writer,
                  &d.account_server}) {
     if (!*a)
@@ -437,6 +464,8 @@ void node::stop() {
   d.replication.reset();
   d.sys.reset(); // waits for every actor, detached workers included
   d.cfg.reset();
+  d.delivery.reset(); // before the store it writes to closes
+  d.outbox_store.reset();
   d.offline_store.reset();
   d.accounts.reset();
 }
@@ -450,6 +479,10 @@ std::vector<cluster_member> node::cluster_members() {
                                                             cluster::status_atom::value))
     out.push_back({m.name, m.address, m.state});
   return out;
+}
+
+std::uint64_t node::outbox_depth() const {
+  return impl_->outbox_store ? impl_->outbox_store->depth() : 0;
 }
 
 bool node::running() const {

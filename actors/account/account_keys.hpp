@@ -89,6 +89,35 @@ inline std::string subscriber_ack(std::string_view subscriber) {
   return "k/" + std::string(subscriber);
 }
 
+/// IRSP §8.8.2, the outbox (actors/outbox/): "xe/<name>" a registered
+/// external endpoint; "xm/<application>\0<idempotency key>" a message and
+/// what became of it; "xo/<endpoint>\0<seq, 8 bytes big-endian>" a message
+/// not yet delivered nor dead-lettered, in order (its value: the "xm/" key);
+/// "xs/seq" the next sequence number.
+inline constexpr std::string_view endpoint_prefix = "xe/";
+inline std::string external_endpoint(std::string_view name) {
+  return std::string(endpoint_prefix) + std::string(name);
+}
+inline std::string outbox_message(std::string_view application, std::string_view key) {
+  std::string k = "xm/" + std::string(application);
+  k += '\0';
+  k += key;
+  return k;
+}
+inline constexpr std::string_view outbox_pending_prefix = "xo/";
+inline std::string outbox_pending_of(std::string_view endpoint) {
+  std::string k = std::string(outbox_pending_prefix) + std::string(endpoint);
+  k += '\0';
+  return k;
+}
+inline std::string outbox_pending(std::string_view endpoint, std::uint64_t seq) {
+  std::string k = outbox_pending_of(endpoint);
+  for (int shift = 56; shift >= 0; shift -= 8)
+    k += static_cast<char>((seq >> shift) & 0xff);
+  return k;
+}
+inline const std::string outbox_seq = "xs/seq";
+
 /// "m/...": the store's own metadata (its domain, one-off migrations).
 inline const std::string domain = "m/domain";
 inline const std::string legacy_offline_imported = "m/offline-imported";

@@ -8,6 +8,8 @@
 
 #include "actors/lifecycle/lifecycle_atoms.hpp"
 #include "actors/message/exchanges.hpp"
+#include "actors/outbox/outbox_actor.hpp"
+#include "actors/outbox/outbox_record.hpp"
 #include "actors/service_actor.hpp"
 #include "irsp/application.hpp"
 
@@ -19,8 +21,10 @@ using namespace irsp::message;
 
 class host_context : public app_context {
 public:
-  host_context(caf::event_based_actor* self, std::string name, caf::actor router)
-    : self_(self), name_(std::move(name)), router_(std::move(router)) {
+  host_context(caf::event_based_actor* self, std::string name, caf::actor router,
+               caf::actor outbox)
+    : self_(self), name_(std::move(name)), router_(std::move(router)),
+      outbox_(std::move(outbox)) {
   }
 
   const std::string& name() const override { return name_; }
@@ -55,10 +59,52 @@ public:
         });
   }
 
+  void send_external(const std::string& endpoint, std::string payload,
+                     const std::string& key, std::function<void(const send_result&)> done) override {
+    if (!outbox_) {
+      app_context::send_external(endpoint, std::move(payload), key, std::move(done));
+      return;
+    }
+    self_->request(outbox_, caf::infinite, outbox::send_ext_atom::value, name_, endpoint, key,
+                   std::move(payload))
+      .then(
+        [done](std::uint16_t status) {
+          auto s = static_cast<outbox::SendExternalStatus>(status);
+          if (done)
+            done({s == outbox::SendExternalStatus::QUEUED
+                    || s == outbox::SendExternalStatus::DUPLICATE,
+                  outbox::status_name(s), 0, {}});
+        },
+        [done](caf::error&) {
+          if (done)
+            done({false, "storage-failure", 0, {}});
+        });
+  }
+
+  void external_status(const std::string& key,
+                       std::function<void(const external_delivery&)> done) override {
+    if (!outbox_) {
+      app_context::external_status(key, std::move(done));
+      return;
+    }
+    self_->request(outbox_, caf::infinite, outbox::ext_status_atom::value, name_, key)
+      .then(
+        [done](std::string& state, std::string& endpoint, std::uint32_t attempts,
+               std::string& error) {
+          if (done)
+            done({std::move(state), std::move(endpoint), attempts, std::move(error)});
+        },
+        [done](caf::error&) {
+          if (done)
+            done({"storage-failure", {}, 0, {}});
+        });
+  }
+
 private:
   caf::event_based_actor* self_;
   std::string name_;
   caf::actor router_;
+  caf::actor outbox_;
 };
 
 struct host_state {
@@ -149,10 +195,10 @@ device_status device_status_of(const message::presence_event& ev) {
 
 caf::actor spawn_app_host(caf::actor_system& system, std::string name,
                           std::shared_ptr<application> handler, caf::actor router,
-                          std::size_t max_backlog, durable_feed feed) {
+                          std::size_t max_backlog, durable_feed feed, caf::actor outbox) {
   return system.spawn([=](host_actor* self) -> caf::behavior {
     ignore_stray_errors(self);
-    auto ctx = std::make_shared<host_context>(self, name, router);
+    auto ctx = std::make_shared<host_context>(self, name, router, outbox);
     self->state.feed = feed;
     auto start = [self, handler, ctx](std::uint64_t after) {
       self->state.after = after;

@@ -44,10 +44,12 @@ struct durable_feed {
 /// (§8.4). The handler's pushes and messages go to `router`. With a durable
 /// `feed`, a presence_event only says the stream has grown: the host reads
 /// the stream from its cursor, hands the subscribed devices' transitions to
-/// the handler in order, and acknowledges each batch once handled.
+/// the handler in order, and acknowledges each batch once handled. The
+/// handler's send_external and external_status go to `outbox` (§8.8.2; null:
+/// they answer not-available).
 caf::actor spawn_app_host(caf::actor_system& system, std::string name,
                           std::shared_ptr<application> handler, caf::actor router,
                           std::size_t max_backlog = default_max_backlog,
-                          durable_feed feed = {});
+                          durable_feed feed = {}, caf::actor outbox = {});
 
 } // namespace irsp::app

@@ -60,6 +60,18 @@ struct send_result {
   std::string reply;           ///< application messages: the receiver's reply
 };
 
+/// §8.8.2 where a message sent with app_context::send_external stands.
+struct external_delivery {
+  /// queued (accepted, no attempt has ended yet), delivering (an attempt
+  /// failed; retried after a backoff), delivered (the endpoint answered 2xx),
+  /// dead-letter (given up: a 4xx other than 408/429, or max attempts spent),
+  /// unknown (no message under this key), storage-failure, not-available.
+  std::string state;
+  std::string endpoint;
+  std::uint32_t attempts = 0;  ///< HTTP attempts that have ended
+  std::string last_error;      ///< "HTTP 503", "connection refused", ...
+};
+
 /// Which device transitions an application receives, and how.
 struct app_subscription {
   bool all_devices = false;
@@ -76,7 +88,8 @@ struct app_subscription {
   std::uint64_t from_cursor = 0;
 };
 
-/// What an application can do. Valid only during the callback it is passed to.
+/// What an application can do. Valid during the callback it is passed to,
+/// and in the `done` callbacks of what it started there.
 class app_context {
 public:
   virtual ~app_context() = default;
@@ -89,6 +102,26 @@ public:
   /// §8.4 sends to another application of this AS.
   virtual void send_to_app(const std::string& app, std::string payload,
                            std::function<void(const send_result&)> done = {}) = 0;
+  /// §8.8.2 sends `payload` to the external endpoint registered as
+  /// `endpoint` (`irsp-node endpoint add`), at least once, with HTTP header
+  /// `Idempotency-Key: idempotency_key` (1-200 printable ASCII octets, no
+  /// spaces; unique per application). `done` gets `queued` once the message
+  /// is durably in the outbox, `duplicate` when this application used the
+  /// key before (nothing new is stored), or an error: `no-such-endpoint`,
+  /// `bad-key`, `payload-too-large`, `storage-failure`, `not-available`.
+  /// Messages to one endpoint of concurrency 1 arrive in the order accepted.
+  virtual void send_external(const std::string& endpoint, std::string payload,
+                             const std::string& idempotency_key,
+                             std::function<void(const send_result&)> done = {}) {
+    if (done)
+      done({false, "not-available", 0, {}});
+  }
+  /// §8.8.2 where this application's message under `idempotency_key` stands.
+  virtual void external_status(const std::string& idempotency_key,
+                               std::function<void(const external_delivery&)> done) {
+    if (done)
+      done({"not-available", {}, 0, {}});
+  }
 };
 
 /// An application. A node calls its handlers one at a time, never

@@ -73,6 +73,12 @@ struct node_options {
   /// Issue 15: how much of the lifecycle stream is kept (transitions; hours).
   std::uint64_t lifecycle_max_events = 1'000'000;
   std::uint32_t lifecycle_max_age_hours = 7 * 24;
+  /// §8.8.2 outbound delivery (send_external): the retry schedule, an
+  /// exponential backoff with full jitter (each delay uniform in
+  /// [0, min(max, base * 2^(failures - 1))]), and one attempt's time limit.
+  std::uint32_t outbound_backoff_base_ms = 1000;
+  std::uint32_t outbound_backoff_max_ms = 300000;
+  std::uint32_t outbound_timeout_ms = 30000;
   /// Start the built-in applications `echo` and `last-seen`.
   bool builtin_apps = true;
 
@@ -176,6 +182,10 @@ public:
   /// of); state offline with epoch 0 if it never had one. nullopt when the
   /// node is not running or the stream could not be read.
   std::optional<device_status> device_state(const std::string& device);
+
+  /// §8.8.2 messages accepted for external endpoints and neither delivered
+  /// nor dead-lettered yet (the outbox depth, for metrics); 0 when stopped.
+  std::uint64_t outbox_depth() const;
 
   /// The cluster's members as this node sees them, itself first; empty for
   /// a lone node.
