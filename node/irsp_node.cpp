@@ -9,6 +9,7 @@
 #include "node/events_cli.hpp"
 #include "node/cluster_cli.hpp"
 #include "node/cluster_status.hpp"
+#include "node/http/key_cli.hpp"
 
 namespace {
 
@@ -110,7 +111,11 @@ int main(int argc, char** argv) {
                  "hours the lifecycle stream keeps a transition")
     ->capture_default_str()->check(CLI::Range(1u, 24u * 3650));
   bool no_builtin_apps = false;
-  app.add_flag("--no-builtin-apps", no_builtin_apps, "do not start the echo and last-seen apps");
+  app.add_flag("--no-builtin-apps", no_builtin_apps,
+               "do not start the echo, last-seen and notify apps");
+  app.add_option("--https-listen", o.https_listen,
+                 "host:port of the inbound HTTPS listener for external application servers "
+                 "(docs/protocol.md, §8.8.3); unset: off");
   auto* cl = "Cluster (docs/cluster.md)";
   app.add_option("--cluster-listen", o.cluster_listen,
                  "host:port of this node's cluster listener (mutual TLS); unset: a lone node")
@@ -141,6 +146,9 @@ int main(int argc, char** argv) {
   irsp::cli::add_account_commands(*account, where, exit_code);
   auto* events = app.add_subcommand("events", "print a stopped node's lifecycle stream as JSON lines");
   irsp::cli::add_events_command(*events, where, exit_code);
+  auto* key = app.add_subcommand("key", "API keys of external application servers, on a "
+                                        "stopped node (inbound HTTPS)");
+  irsp::cli::add_key_commands(*key, where, exit_code);
   irsp::cli::cluster_location cluster_where;
   auto* cluster = app.add_subcommand("cluster", "the cluster of this AS: certificates, status (docs/cluster.md)");
   irsp::cli::add_cluster_commands(*cluster, cluster_where, exit_code);
@@ -167,7 +175,7 @@ int main(int argc, char** argv) {
     auto dir = o.cluster_dir.empty() ? o.data_dir + "/cluster" : o.cluster_dir;
     return irsp::cli::print_cluster_status(status_node, dir, std::cout, std::cerr);
   }
-  if (account->parsed() || events->parsed() || cluster->parsed())
+  if (account->parsed() || events->parsed() || cluster->parsed() || key->parsed())
     return exit_code;
 
   // Below 10 ms a check would go out faster than the I/O loop's timers
@@ -195,6 +203,8 @@ int main(int argc, char** argv) {
     std::cerr << "irsp-node: cluster member " << in_force.node_name << " on "
               << in_force.cluster_listen << ", account store on " << in_force.storage_node
               << "\n";
+  if (!in_force.https_listen.empty())
+    std::cerr << "irsp-node: https inbound on " << in_force.https_listen << "\n";
   std::cerr << "irsp-node: running for domain " << in_force.domain << ", data in "
             << in_force.data_dir << ", certificate " << in_force.cert_file << "\n";
   int sig = wait_for_stop_signal();

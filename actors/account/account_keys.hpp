@@ -89,6 +89,14 @@ inline std::string subscriber_ack(std::string_view subscriber) {
   return "k/" + std::string(subscriber);
 }
 
+/// Issue 17, §8.8.3: "h/<key id>" an inbound HTTPS API key (its name, its
+/// application, whether revoked, and its secret sealed under the node's key
+/// file; node/http/api_keys.hpp).
+inline constexpr std::string_view api_key_prefix = "h/";
+inline std::string api_key(std::string_view id) {
+  return std::string{api_key_prefix} + std::string(id);
+}
+
 /// "m/...": the store's own metadata (its domain, one-off migrations).
 inline const std::string domain = "m/domain";
 inline const std::string legacy_offline_imported = "m/offline-imported";
