@@ -43,7 +43,8 @@ struct inbound_server::impl {
     // sender signed. Application names need no escaping.
     std::string_view target{req.target};
     r.path = target.substr(0, target.find('?'));
-    r.application = std::string_view{req.matches[1].first, static_cast<std::size_t>(req.matches[1].length())};
+    auto application = req.matches[1].str();
+    r.application = application;
     r.key_id = header(key_header);
     r.timestamp = header(timestamp_header);
     r.nonce = header(nonce_header);
@@ -113,7 +114,8 @@ std::unique_ptr<inbound_server> inbound_server::start(caf::actor_system& system,
                   });
   // Whatever httplib refuses by itself (another path, another method, a
   // body beyond the hard limit) still gets a JSON body with a status.
-  d->server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  d->server->set_error_handler(httplib::Server::HandlerWithResponse{
+                                [](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty())
       return httplib::Server::HandlerResponse::Unhandled;
     auto status = res.status == 404   ? "no-such-resource"
@@ -123,7 +125,7 @@ std::unique_ptr<inbound_server> inbound_server::start(caf::actor_system& system,
     res.set_content(status_body(status, "HTTP status " + std::to_string(res.status)),
                     "application/json");
     return httplib::Server::HandlerResponse::Handled;
-  });
+  }});
   if (c.port == 0) {
     int port = d->server->bind_to_any_port(c.host);
     if (port <= 0) {
