@@ -107,6 +107,9 @@ std::unique_ptr<inbound_server> inbound_server::start(caf::actor_system& system,
   // four times the limit it is read, so that the JSON refusal gets through
   // instead of a reset connection.
   d->server->set_payload_max_length(c.checker->limits().max_body * 4);
+  // Server-to-server traffic: keep a connection for more than httplib's
+  // default of 5 requests, each new one costs a TLS handshake.
+  d->server->set_keep_alive_max_count(100);
   auto* raw = d.get();
   d->server->Post(R"(/v1/apps/([A-Za-z0-9._-]+)/messages)",
                   [raw](const httplib::Request& req, httplib::Response& res) {
