@@ -110,6 +110,9 @@ std::unique_ptr<inbound_server> inbound_server::start(caf::actor_system& system,
   // Server-to-server traffic: keep a connection for more than httplib's
   // default of 5 requests, each new one costs a TLS handshake.
   d->server->set_keep_alive_max_count(100);
+  // httplib writes a response's head and body apart: without this, Nagle
+  // holds the body until the client's delayed ACK, 40 ms a request.
+  d->server->set_tcp_nodelay(true);
   auto* raw = d.get();
   d->server->Post(R"(/v1/apps/([A-Za-z0-9._-]+)/messages)",
                   [raw](const httplib::Request& req, httplib::Response& res) {
