@@ -10,6 +10,7 @@
 #include "node/events_cli.hpp"
 #include "node/cluster_cli.hpp"
 #include "node/cluster_status.hpp"
+#include "node/http/key_cli.hpp"
 
 namespace {
 
@@ -124,7 +125,11 @@ int main(int argc, char** argv) {
                  "seconds one delivery attempt may take")
     ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
   bool no_builtin_apps = false;
-  app.add_flag("--no-builtin-apps", no_builtin_apps, "do not start the echo and last-seen apps");
+  app.add_flag("--no-builtin-apps", no_builtin_apps,
+               "do not start the echo, last-seen and notify apps");
+  app.add_option("--https-listen", o.https_listen,
+                 "host:port of the inbound HTTPS listener for external application servers "
+                 "(docs/protocol.md, §8.8.3); unset: off");
   auto* cl = "Cluster (docs/cluster.md)";
   app.add_option("--cluster-listen", o.cluster_listen,
                  "host:port of this node's cluster listener (mutual TLS); unset: a lone node")
@@ -158,6 +163,9 @@ int main(int argc, char** argv) {
   auto* endpoint = app.add_subcommand("endpoint", "external endpoints applications send to "
                                                   "(§8.8.2), on a stopped node");
   irsp::cli::add_endpoint_commands(*endpoint, where, exit_code);
+  auto* key = app.add_subcommand("key", "API keys of external application servers, on a "
+                                        "stopped node (inbound HTTPS)");
+  irsp::cli::add_key_commands(*key, where, exit_code);
   irsp::cli::cluster_location cluster_where;
   auto* cluster = app.add_subcommand("cluster", "the cluster of this AS: certificates, status (docs/cluster.md)");
   irsp::cli::add_cluster_commands(*cluster, cluster_where, exit_code);
@@ -184,7 +192,8 @@ int main(int argc, char** argv) {
     auto dir = o.cluster_dir.empty() ? o.data_dir + "/cluster" : o.cluster_dir;
     return irsp::cli::print_cluster_status(status_node, dir, std::cout, std::cerr);
   }
-  if (account->parsed() || events->parsed() || cluster->parsed() || endpoint->parsed())
+  if (account->parsed() || events->parsed() || cluster->parsed() || endpoint->parsed()
+      || key->parsed())
     return exit_code;
 
   // Below 10 ms a check would go out faster than the I/O loop's timers
@@ -215,6 +224,8 @@ int main(int argc, char** argv) {
     std::cerr << "irsp-node: cluster member " << in_force.node_name << " on "
               << in_force.cluster_listen << ", account store on " << in_force.storage_node
               << "\n";
+  if (!in_force.https_listen.empty())
+    std::cerr << "irsp-node: https inbound on " << in_force.https_listen << "\n";
   std::cerr << "irsp-node: running for domain " << in_force.domain << ", data in "
             << in_force.data_dir << ", certificate " << in_force.cert_file << "\n";
   int sig = wait_for_stop_signal();

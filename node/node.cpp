@@ -17,6 +17,7 @@
 #include "actors/account/messages.hpp"
 #include "actors/app/app_host.hpp"
 #include "actors/app/echo_app.hpp"
+#include "actors/app/notify_app.hpp"
 #include "actors/app/last_seen_app.hpp"
 #include "actors/lifecycle/lifecycle_atoms.hpp"
 #include "actors/lifecycle/lifecycle_store.hpp"
@@ -38,6 +39,9 @@
 #include "cluster/storage_proxy.hpp"
 #include "cluster/wire_types.hpp"
 #include "node/outbound/https_delivery.hpp"
+#include "node/http/api_keys.hpp"
+#include "node/http/inbound_server.hpp"
+#include "node/http/secret_box.hpp"
 #include "node/tls/self_signed.hpp"
 #include "node/xmpp/c2s_server.hpp"
 
@@ -87,6 +91,8 @@ struct node::impl {
                                         [d = delivery.get()] { d->wake(); });
     return true;
   }
+  std::unique_ptr<http::nonce_window> nonces;
+  std::unique_ptr<http::inbound_server> https;
 
   template <class Response, class... Ts>
   Response ask(const caf::actor& dest, Ts&&... xs) {
@@ -129,6 +135,44 @@ struct node::impl {
     // Port 0 asked for any free port: report the ones the listeners got.
     o.c2s_port = c2s->port();
     o.c2s_tls_port = c2s->tls_port();
+    return true;
+  }
+
+  // §8.8.3 inbound HTTPS: the API keys in force now (the operator changes
+  // them on a stopped node) and a listener on its own thread pool.
+  bool start_https() {
+    auto& o = options;
+    auto where = http::parse_listen(o.https_listen);
+    if (!where) {
+      error = "--https-listen " + o.https_listen + ": not host:port";
+      return false;
+    }
+    std::shared_ptr<http::secret_box> box;
+    auto key_file = http::api_key_file(o.data_dir);
+    if (std::filesystem::exists(key_file)) {
+      box = http::secret_box::open(key_file, false, error);
+      if (!box)
+        return false;
+    }
+    auto keys = http::api_keys{*accounts, box}.load_active(error);
+    if (!keys)
+      return false;
+    http::inbound_limits limits;
+    // The body is JSON around the payload: room for the escaping of a
+    // payload the router would still take, which refuses it if larger.
+    limits.max_body = 2 * std::size_t{o.max_payload} + 1024;
+    nonces = std::make_unique<http::nonce_window>(limits.window_seconds, 1u << 20);
+    http::inbound_server_config c;
+    c.host = where->first;
+    c.port = where->second;
+    c.cert_file = o.cert_file;
+    c.key_file = o.key_file;
+    c.router = router;
+    c.checker = std::make_shared<http::inbound_checker>(std::move(*keys), *nonces, limits);
+    https = http::inbound_server::start(*sys, std::move(c), error);
+    if (!https)
+      return false;
+    o.https_listen = where->first + ":" + std::to_string(https->port());
     return true;
   }
 
@@ -375,6 +419,7 @@ bool node::start() {
   }
   if (o.builtin_apps) {
     add_application("echo", std::make_shared<app::echo_app>());
+    add_application("notify", std::make_shared<app::notify_app>());
     auto last_seen = app::spawn_last_seen(*d.sys, d.stream_server());
     if (d.ask<bool>(d.router, app_atom::value, std::string{"last-seen"}, last_seen,
                     message::subscription{}))
@@ -385,6 +430,10 @@ bool node::start() {
     return false;
   }
   if (!d.start_c2s()) {
+    stop();
+    return false;
+  }
+  if (!o.https_listen.empty() && !d.start_https()) {
     stop();
     return false;
   }
@@ -444,6 +493,10 @@ void node::stop() {
   auto& d = *impl_;
   if (!d.sys)
     return;
+  if (d.https) // its requests in progress wait for the router: before it goes
+    d.https->stop();
+  d.https.reset();
+  d.nonces.reset();
   if (d.c2s) // first, so sessions end with system-shutdown
     d.c2s->stop();
   d.c2s.reset();

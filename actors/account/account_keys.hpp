@@ -117,6 +117,13 @@ inline std::string outbox_pending(std::string_view endpoint, std::uint64_t seq) 
   return k;
 }
 inline const std::string outbox_seq = "xs/seq";
+/// Issue 17, §8.8.3: "h/<key id>" an inbound HTTPS API key (its name, its
+/// application, whether revoked, and its secret sealed under the node's key
+/// file; node/http/api_keys.hpp).
+inline constexpr std::string_view api_key_prefix = "h/";
+inline std::string api_key(std::string_view id) {
+  return std::string{api_key_prefix} + std::string(id);
+}
 
 /// "m/...": the store's own metadata (its domain, one-off migrations).
 inline const std::string domain = "m/domain";

@@ -15,6 +15,7 @@ add_library(irsp_message_server STATIC
   ${PROJECT_SOURCE_DIR}/actors/offline/offline_queue.cpp
   ${PROJECT_SOURCE_DIR}/actors/app/app_host.cpp
   ${PROJECT_SOURCE_DIR}/actors/app/echo_app.cpp
+  ${PROJECT_SOURCE_DIR}/actors/app/notify_app.cpp
   ${PROJECT_SOURCE_DIR}/actors/app/last_seen_app.cpp)
 target_include_directories(irsp_message_server PUBLIC ${PROJECT_SOURCE_DIR}
                            ${PROJECT_SOURCE_DIR}/node/include)

@@ -205,6 +205,11 @@ void tell_and_wait(router_actor* self,
   }
 }
 
+// An external application server, authenticated by the HTTPS gateway.
+bool is_external_sender(const std::string& from) {
+  return from.rfind("external:", 0) == 0;
+}
+
 // An application by name: this node's own if it has one, else another's.
 caf::actor find_app(const router_state& st, const std::string& name) {
   auto i = st.apps.find(name);
@@ -432,7 +437,9 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
           return app_message_response{app_message_status::PAYLOAD_TOO_LARGE, {}};
         r.to = app_name(st, r.to);
         auto app = find_app(st, r.to);
-        if (!app || !find_app(st, r.from))
+        // §8.8.3: the inbound HTTPS gateway sends as "external:<key id>",
+        // a name no application can have; any other sender must be one.
+        if (!app || (!is_external_sender(r.from) && !find_app(st, r.from)))
           return app_message_response{app_message_status::NO_SUCH_APPLICATION, {}};
         return forward<app_message_response>(self, app, std::move(r));
       },
@@ -549,7 +556,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
       },
       [self](app_atom, const std::string& name, const caf::actor& app, subscription& s) {
         auto& st = self->state;
-        if (name.empty() || st.apps.count(name) != 0)
+        if (name.empty() || is_external_sender(name) || st.apps.count(name) != 0)
           return false;
         for (auto& d : s.devices) {
           auto normal = normalise(st, d);

@@ -79,8 +79,13 @@ struct node_options {
   std::uint32_t outbound_backoff_base_ms = 1000;
   std::uint32_t outbound_backoff_max_ms = 300000;
   std::uint32_t outbound_timeout_ms = 30000;
-  /// Start the built-in applications `echo` and `last-seen`.
+  /// Start the built-in applications `echo`, `last-seen` and `notify`.
   bool builtin_apps = true;
+  /// §8.8.3 inbound HTTPS for external application servers, "HOST:PORT"
+  /// (port 0: any free port, reported by options() once started); empty:
+  /// off. Served with the node's certificate, TLS 1.2 or later; requests are
+  /// signed with API keys made by `irsp-node key create` (docs/protocol.md).
+  std::string https_listen;
 
   // -- the cluster of this AS (docs/cluster.md); empty listen: a lone node --
   /// host:port the cluster listener binds (CAF's BASP over mutual TLS);

@@ -3,6 +3,7 @@
 #include <future>
 
 #include "message_fixture.hpp"
+#include "actors/app/notify_app.hpp"
 
 using namespace irsp;
 using namespace irsp::test;
@@ -209,4 +210,38 @@ TEST_CASE("an application pushes through its context and sees the status") {
   });
   ask<upload_response>(self, f.router, upload_request{alice, "relay", "nobody@localhost"});
   expect(self, [](const std::string& status, std::uint32_t) { CHECK(status == "no-such-account"); });
+}
+
+TEST_CASE("§8.8.3: a message from the HTTPS gateway (external:<key>) reaches an application, "
+          "and notify turns it into a push") {
+  message_fixture f;
+  f.start();
+  f.add_app("echo", std::make_shared<app::echo_app>());
+  f.add_app("notify", std::make_shared<app::notify_app>());
+  auto bob = f.user("bob");
+  caf::scoped_actor session{*f.sys};
+  REQUIRE(f.open(session, bob).principal);
+  caf::scoped_actor self{*f.sys};
+  auto send = [&](std::string to, std::string payload) {
+    return ask<app_message_response>(self, f.router,
+                                     app_message_request{"external:00ff", to, payload});
+  };
+  auto echoed = send("echo", "hi");
+  CHECK(echoed.status == app_message_status::DELIVERED);
+  CHECK(echoed.reply == "hi");
+  auto notified = send("notify", bob + "\nthe door bell rang");
+  CHECK(notified.status == app_message_status::DELIVERED);
+  CHECK(notified.reply == "pushing to " + bob);
+  expect(session, [](delivery& d) {
+    CHECK(d.kind == delivery_kind::PUSH);
+    CHECK(d.from == "notify");
+    CHECK(d.payload == "the door bell rang");
+  });
+  CHECK(send("notify", "no newline").status == app_message_status::REJECTED);
+  // No application may take a name the gateway sends as.
+  auto impostor = app::spawn_app_host(*f.sys, "external:00ff",
+                                      std::make_shared<app::echo_app>(), f.router);
+  CHECK_FALSE(ask<bool>(self, f.router, app_atom::value, std::string{"external:00ff"}, impostor,
+                        subscription{}));
+  caf::anon_send_exit(impostor, caf::exit_reason::user_shutdown);
 }
