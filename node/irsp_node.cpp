@@ -109,6 +109,10 @@ int main(int argc, char** argv) {
   app.add_option("--events-max-age-hours", o.lifecycle_max_age_hours,
                  "hours the lifecycle stream keeps a transition")
     ->capture_default_str()->check(CLI::Range(1u, 24u * 3650));
+  app.add_option("--metrics-listen", o.metrics_listen,
+                 "host:port (or a port, on 127.0.0.1) of the operator's HTTP listener: "
+                 "GET /metrics (Prometheus) and GET /health (docs/operations.md); "
+                 "unset: none")->type_name("HOST:PORT");
   bool no_builtin_apps = false;
   app.add_flag("--no-builtin-apps", no_builtin_apps, "do not start the echo and last-seen apps");
   auto* cl = "Cluster (docs/cluster.md)";
@@ -195,6 +199,9 @@ int main(int argc, char** argv) {
     std::cerr << "irsp-node: cluster member " << in_force.node_name << " on "
               << in_force.cluster_listen << ", account store on " << in_force.storage_node
               << "\n";
+  if (!in_force.metrics_listen.empty())
+    std::cerr << "irsp-node: metrics and health on http://" << in_force.metrics_listen
+              << "/metrics and /health\n";
   std::cerr << "irsp-node: running for domain " << in_force.domain << ", data in "
             << in_force.data_dir << ", certificate " << in_force.cert_file << "\n";
   int sig = wait_for_stop_signal();

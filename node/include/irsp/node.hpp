@@ -75,6 +75,11 @@ struct node_options {
   std::uint32_t lifecycle_max_age_hours = 7 * 24;
   /// Start the built-in applications `echo` and `last-seen`.
   bool builtin_apps = true;
+  /// Issue 17: the operator's HTTP listener, `GET /metrics` (Prometheus)
+  /// and `GET /health` (docs/operations.md): "host:port", or a port alone
+  /// for 127.0.0.1; port 0: any free port, reported by options() once
+  /// started. Empty (the default): no listener.
+  std::string metrics_listen;
 
   // -- the cluster of this AS (docs/cluster.md); empty listen: a lone node --
   /// host:port the cluster listener binds (CAF's BASP over mutual TLS);
