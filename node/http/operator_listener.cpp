@@ -4,6 +4,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -46,6 +48,13 @@ operator_listener::start(const std::string& host, std::uint16_t port,
   auto& s = d->server;
   s.new_task_queue = [] { return new httplib::ThreadPool(pool_threads); };
   s.set_payload_max_length(max_body);
+  // cpp-httplib's default sets SO_REUSEPORT: a second node given the same
+  // port would bind it too and take half the scrapes. SO_REUSEADDR alone
+  // allows a quick restart and refuses a port in use.
+  s.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   s.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
   });
