@@ -62,8 +62,13 @@ std::string format_number(double v) {
     return "NaN";
   if (std::isinf(v))
     return v > 0 ? "+Inf" : "-Inf";
+  // Whole numbers (byte sizes, counts) in full, as a reader expects them.
+  if (std::fabs(v) < 9007199254740992.0 && v == std::floor(v))
+    return std::to_string(static_cast<long long>(v));
+  // Else the shortest that reads back the same, spelt like printf's %g
+  // (0.0001, 5e-05), as other exporters write bucket bounds.
   char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
   return std::string(buf, r.ptr);
 }
 

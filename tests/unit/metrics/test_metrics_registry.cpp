@@ -94,6 +94,11 @@ TEST_CASE("bad names, clashing types and repeated series are refused") {
 TEST_CASE("numbers are written as the format spells them") {
   CHECK(format_number(3) == "3");
   CHECK(format_number(0.25) == "0.25");
+  CHECK(format_number(0.0001) == "0.0001");
+  CHECK(format_number(5e-05) == "5e-05");
+  CHECK(format_number(123456789012.0) == "123456789012");
+  CHECK(format_number(-2) == "-2");
+  CHECK(format_number(1.5e300) == "1.5e+300");
   CHECK(format_number(1.0 / 0.0) == "+Inf");
   CHECK(format_number(-1.0 / 0.0) == "-Inf");
   CHECK(format_number(0.0 / 0.0) == "NaN");
