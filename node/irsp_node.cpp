@@ -124,6 +124,10 @@ int main(int argc, char** argv) {
   app.add_option("--outbound-timeout", outbound_timeout,
                  "seconds one delivery attempt may take")
     ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--metrics-listen", o.metrics_listen,
+                 "host:port (or a port, on 127.0.0.1) of the operator's HTTP listener: "
+                 "GET /metrics (Prometheus) and GET /health (docs/operations.md); "
+                 "unset: none")->type_name("HOST:PORT");
   bool no_builtin_apps = false;
   app.add_flag("--no-builtin-apps", no_builtin_apps,
                "do not start the echo, last-seen and notify apps");
@@ -226,6 +230,9 @@ int main(int argc, char** argv) {
               << "\n";
   if (!in_force.https_listen.empty())
     std::cerr << "irsp-node: https inbound on " << in_force.https_listen << "\n";
+  if (!in_force.metrics_listen.empty())
+    std::cerr << "irsp-node: metrics and health on http://" << in_force.metrics_listen
+              << "/metrics and /health\n";
   std::cerr << "irsp-node: running for domain " << in_force.domain << ", data in "
             << in_force.data_dir << ", certificate " << in_force.cert_file << "\n";
   int sig = wait_for_stop_signal();

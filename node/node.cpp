@@ -42,7 +42,11 @@
 #include "node/http/api_keys.hpp"
 #include "node/http/inbound_server.hpp"
 #include "node/http/secret_box.hpp"
+#include "node/http/operator_listener.hpp"
+#include "node/metrics/registry.hpp"
+#include "node/node_metrics.hpp"
 #include "node/tls/self_signed.hpp"
+#include "node/xmpp/c2s_metrics.hpp"
 #include "node/xmpp/c2s_server.hpp"
 
 namespace irsp {
@@ -93,6 +97,13 @@ struct node::impl {
   }
   std::unique_ptr<http::nonce_window> nonces;
   std::unique_ptr<http::inbound_server> https;
+  // Issue 17 part 3: what /metrics shows (a module adds its own metrics
+  // here where it is made) and the listener serving it; a new registry per
+  // start, since a metric is registered once.
+  std::shared_ptr<metrics::registry> metrics;
+  std::shared_ptr<lifecycle::lifecycle_store> stream;
+  std::optional<cluster::endpoint> operator_address;
+  std::unique_ptr<http::operator_listener> operator_http;
 
   template <class Response, class... Ts>
   Response ask(const caf::actor& dest, Ts&&... xs) {
@@ -123,6 +134,7 @@ struct node::impl {
     c.router = router;
     c.accounts = accounts_proxy ? accounts_proxy : account_server;
     c.offline = offline_proxy ? offline_proxy : offline_queue;
+    c.metrics = xmpp::c2s_metrics::make(*metrics);
     xmpp::c2s_start_options so;
     so.address = o.c2s_address;
     so.port = o.c2s_port;
@@ -177,6 +189,81 @@ struct node::impl {
   }
 
   bool clustered() const { return !options.cluster_listen.empty(); }
+
+  // --metrics-listen: "host:port", or a bare port on loopback.
+  bool parse_operator_address() {
+    const auto& text = options.metrics_listen;
+    if (text.empty())
+      return true;
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
+      operator_address = cluster::parse_endpoint("127.0.0.1:" + text);
+    else
+      operator_address = cluster::parse_endpoint(text);
+    if (!operator_address) {
+      error = "--metrics-listen " + text + ": not host:port or port (e.g. 127.0.0.1:9464)";
+      return false;
+    }
+    return true;
+  }
+
+  // Issue 17 part 3: /metrics and /health on the operator's listener.
+  bool start_operator_http() {
+    node_metric_sources src;
+    src.connections = [this] { return c2s->connections(); };
+    src.logins_in_progress = [this] { return c2s->logins_in_progress(); };
+    src.store = accounts;
+    src.stream = stream;
+    if (membership)
+      src.member_states = [this]() -> std::optional<std::vector<std::string>> {
+        caf::scoped_actor self{*sys};
+        std::optional<std::vector<std::string>> out;
+        self->request(membership, std::chrono::seconds(2), cluster::status_atom::value)
+          .receive(
+            [&](std::vector<cluster::member_status>& ms) {
+              out.emplace();
+              for (auto& m : ms)
+                out->push_back(m.state);
+            },
+            [](caf::error&) {});
+        return out;
+      };
+    register_node_metrics(*metrics, std::move(src));
+    if (outbox_store)
+      metrics->add_gauge_callback(
+        "irsp_outbox_depth", "Messages in the outbox not yet delivered nor dead-lettered (§8.8.2).",
+        [store = outbox_store] {
+          return std::vector<metrics::sample>{{{}, static_cast<double>(store->depth())}};
+        });
+    std::vector<http::health_check> checks;
+    checks.push_back({"c2s", [this]() -> std::optional<std::string> {
+                        if (!c2s || c2s->port() == 0)
+                          return "the client listeners are not open";
+                        return std::nullopt;
+                      }});
+    checks.push_back({"store", [this]() -> std::optional<std::string> {
+                        if (accounts->write_faulted())
+                          return "the account store refuses writes since a failed write "
+                                 "(recovering)";
+                        return std::nullopt;
+                      }});
+    if (fence)
+      checks.push_back({"fence", [this]() -> std::optional<std::string> {
+                          if (!fence->valid())
+                            return "no valid etcd lease agreed by every member: this node "
+                                   "may not serve its accounts";
+                          return std::nullopt;
+                        }});
+    auto health = [checks = std::move(checks)] { return http::evaluate(checks); };
+    operator_http = http::operator_listener::start(operator_address->host, operator_address->port,
+                                                   metrics, std::move(health), error);
+    if (!operator_http) {
+      error = "--metrics-listen: " + error;
+      return false;
+    }
+    operator_address->port = operator_http->port();
+    options.metrics_listen = operator_address->to_string();
+    return true;
+  }
 
   // Who serves the lifecycle stream: the account server, wherever it is.
   caf::actor stream_server() const { return accounts_proxy ? accounts_proxy : account_server; }
@@ -310,6 +397,9 @@ bool node::start() {
     return true;
   auto& o = d.options;
   namespace fs = std::filesystem;
+  if (!d.parse_operator_address())
+    return false;
+  d.metrics = std::make_shared<metrics::registry>();
   std::error_code ec;
   fs::create_directories(o.data_dir, ec);
   if (ec || !fs::is_directory(o.data_dir)) {
@@ -391,6 +481,7 @@ bool node::start() {
   }
   // One stream store for both: the writer appends, the account server reads.
   auto stream = std::make_shared<lifecycle::lifecycle_store>(d.accounts, lo);
+  d.stream = stream;
   d.account_server = account::spawn_account_server(*d.sys, d.accounts,
                                                    std::max(1u, o.account_workers), stream);
   d.lifecycle_writer = lifecycle::spawn_lifecycle_writer(*d.sys, stream);
@@ -434,6 +525,10 @@ bool node::start() {
     return false;
   }
   if (!o.https_listen.empty() && !d.start_https()) {
+    stop();
+    return false;
+  }
+  if (d.operator_address && !d.start_operator_http()) {
     stop();
     return false;
   }
@@ -497,6 +592,9 @@ void node::stop() {
     d.https->stop();
   d.https.reset();
   d.nonces.reset();
+  if (d.operator_http) // its callbacks read what is stopped below
+    d.operator_http->stop();
+  d.operator_http.reset();
   if (d.c2s) // first, so sessions end with system-shutdown
     d.c2s->stop();
   d.c2s.reset();
@@ -520,6 +618,7 @@ void node::stop() {
   d.delivery.reset(); // before the store it writes to closes
   d.outbox_store.reset();
   d.offline_store.reset();
+  d.stream.reset();
   d.accounts.reset();
 }
 

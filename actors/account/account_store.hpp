@@ -138,6 +138,10 @@ public:
   write_status write(const db_access& db, rocksdb::WriteBatch& batch,
                      bool force_sync = false) const;
 
+  /// True after a failed write until the store has recovered: changes
+  /// answer storage-failure meanwhile (for /health).
+  bool write_faulted() const noexcept { return needs_recovery_.load(std::memory_order_relaxed); }
+
   /// From now on every write is also copied by `r` (null: local writes only,
   /// as on a node without replication).
   void set_replicator(std::shared_ptr<replicator> r);

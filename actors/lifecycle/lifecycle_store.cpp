@@ -166,6 +166,24 @@ bool lifecycle_store::load_bounds() {
   return true;
 }
 
+std::optional<std::uint64_t> lifecycle_store::kept() const {
+  auto db = store_->access();
+  if (!db)
+    return std::nullopt;
+  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+  auto upper = std::string{keys::stream_prefix};
+  upper.back() = static_cast<char>(upper.back() + 1);
+  it->SeekForPrev(upper);
+  if (!it->Valid() || !it->key().starts_with(keys::stream_prefix))
+    return it->status().ok() ? std::optional<std::uint64_t>{0} : std::nullopt;
+  auto last = from_be64(it->key().ToStringView().substr(keys::stream_prefix.size()));
+  it->Seek(std::string{keys::stream_prefix});
+  if (!it->Valid() || !it->status().ok())
+    return std::nullopt;
+  auto first = from_be64(it->key().ToStringView().substr(keys::stream_prefix.size()));
+  return last >= first ? last - first + 1 : 0;
+}
+
 void lifecycle_store::write_group(std::vector<pending*>& group) {
   auto fail = [&group](write_status w) {
     for (auto* p : group)

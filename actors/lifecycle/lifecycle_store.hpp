@@ -68,6 +68,11 @@ public:
   /// What `subscriber` acknowledged last (0: nothing). False on a read error.
   bool acked(const std::string& subscriber, std::uint64_t& out);
 
+  /// How many transitions the stream holds now (for /metrics): its cursors
+  /// are contiguous, as trimming drops a range from the oldest, so two seeks
+  /// tell, whatever its length. nullopt when it could not be read.
+  std::optional<std::uint64_t> kept() const;
+
   /// For a lone node starting: every account whose latest transition is
   /// online or suspect lost its sessions with the process that held them;
   /// each gets its offline (same epoch, next sequence) now, so the stream

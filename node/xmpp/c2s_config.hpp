@@ -10,6 +10,7 @@
 #include <caf/actor.hpp>
 
 #include "node/tls/tls_context.hpp"
+#include "node/xmpp/c2s_metrics.hpp"
 #include "node/xmpp/c2s_stream.hpp"
 #include "node/xmpp/session_liveness.hpp"
 #include "node/xmpp/stream_management.hpp"
@@ -69,6 +70,8 @@ struct c2s_config {
   liveness_settings liveness;
   /// Resumable sessions of this node; made by start_c2s() when null.
   std::shared_ptr<c2s_resumables> resumables;
+  /// What the streams count for /metrics; null: nothing is counted.
+  std::shared_ptr<const c2s_metrics> metrics;
   /// Where the one line per bad connection goes; default stderr.
   std::function<void(const std::string& line)> log;
 };

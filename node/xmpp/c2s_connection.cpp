@@ -134,6 +134,8 @@ c2s_connection::c2s_connection(c2s_host& host, std::uint64_t id, net::accepted s
   const auto& cfg = host_.config();
   stream_ = std::make_unique<c2s_stream>(cfg.settings, std::move(socket.address), direct_tls);
   add_stream_management();
+  if (cfg.metrics)
+    stream_->add_module(std::make_unique<c2s_metrics_module>(cfg.metrics));
   if (direct_tls)
     tls_.emplace(cfg.tls->new_session());
   counted_login_ = true;
@@ -646,7 +648,19 @@ void c2s_connection::call(c2s_call& c) {
     [&](auto& request) {
       using request_type = std::decay_t<decltype(request)>;
       using answer = typename answer_of<request_type>::type;
-      auto on_answer = [host, id, request_id](answer& a) {
+      // Routing latency: the exchanges a client waits on, timed here, where
+      // both the request and its answer pass (the router only forwards).
+      metrics::histogram* timed = nullptr;
+      if (cfg.metrics) {
+        if constexpr (std::is_same_v<request_type, message::upload_request>)
+          timed = &cfg.metrics->upload_seconds;
+        else if constexpr (std::is_same_v<request_type, message::direct_request>)
+          timed = &cfg.metrics->direct_seconds;
+      }
+      auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      auto on_answer = [host, id, request_id, timed, started](answer& a) {
+        if (timed)
+          timed->observe(std::chrono::steady_clock::now() - started);
         with(host, id, [&](c2s_connection& conn) {
           conn.stream_->reply(request_id, c2s_response{std::move(a)});
           conn.run_actions();

@@ -187,4 +187,8 @@ std::size_t c2s_server::connections() const noexcept {
   return impl_->shared.connections.load(std::memory_order_relaxed);
 }
 
+std::size_t c2s_server::logins_in_progress() const noexcept {
+  return impl_->shared.logins.load(std::memory_order_relaxed);
+}
+
 } // namespace irsp::xmpp

@@ -63,6 +63,10 @@ public:
   /// Connections open now (for metrics and tests).
   std::size_t connections() const noexcept;
 
+  /// Connections between accept and a bound session (for metrics); the
+  /// others of connections() carry a session.
+  std::size_t logins_in_progress() const noexcept;
+
 private:
   struct impl;
   explicit c2s_server(std::unique_ptr<impl> d);

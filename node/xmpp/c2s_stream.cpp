@@ -118,6 +118,12 @@ bool c2s_module::ask_alive(c2s_stream&) {
   return false;
 }
 
+void c2s_module::on_authenticated(c2s_stream&) {
+}
+
+void c2s_module::on_auth_failed(c2s_stream&) {
+}
+
 // -- c2s_stream ------------------------------------------------------------------
 
 c2s_stream::c2s_stream(const c2s_settings& settings, std::string remote, bool direct_tls)
@@ -305,6 +311,8 @@ void c2s_stream::apply_sasl(sasl_outcome outcome) {
     address_ = sasl_->localpart() + "@" + settings_.domain;
     if (settings_.log_logins)
       act(c2s_log{"login", address_ + " " + outcome.how, true});
+    for (auto& m : modules_)
+      m->on_authenticated(*this);
     restart_stream();
     return;
   }
@@ -320,6 +328,8 @@ void c2s_stream::apply_sasl(sasl_outcome outcome) {
             condition = c->name();
         }
     act(c2s_log{condition, "authentication failed" + (text.empty() ? "" : ": " + text)});
+    for (auto& m : modules_)
+      m->on_auth_failed(*this);
     if (sasl_->failures() >= settings_.max_auth_failures)
       fail("policy-violation", "too many failed authentication attempts");
   }

@@ -150,6 +150,12 @@ public:
   /// The server wants a sign of life from the client (issue 15): return
   /// true if this module asked for one its own way (XEP-0198 `<r/>`).
   virtual bool ask_alive(c2s_stream& stream);
+
+  /// SASL succeeded (RFC 6120 §6.4.6): the stream is authenticated.
+  virtual void on_authenticated(c2s_stream& stream);
+
+  /// One SASL attempt failed (RFC 6120 §6.4.5).
+  virtual void on_auth_failed(c2s_stream& stream);
 };
 
 /// One client-to-server XML stream (RFC 6120), from the first byte to the

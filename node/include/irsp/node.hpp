@@ -86,6 +86,11 @@ struct node_options {
   /// off. Served with the node's certificate, TLS 1.2 or later; requests are
   /// signed with API keys made by `irsp-node key create` (docs/protocol.md).
   std::string https_listen;
+  /// Issue 17: the operator's HTTP listener, `GET /metrics` (Prometheus)
+  /// and `GET /health` (docs/operations.md): "host:port", or a port alone
+  /// for 127.0.0.1; port 0: any free port, reported by options() once
+  /// started. Empty (the default): no listener.
+  std::string metrics_listen;
 
   // -- the cluster of this AS (docs/cluster.md); empty listen: a lone node --
   /// host:port the cluster listener binds (CAF's BASP over mutual TLS);
