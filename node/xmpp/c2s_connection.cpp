@@ -897,9 +897,11 @@ void c2s_connection::predecessor_done() {
 
 // The account's owner is not agreed on yet (a node died and, fenced, its
 // lease has not expired; the owners are agreeing on a new set): `again` in a
-// while, up to about 10 s in all. False once that is spent.
+// while, up to about 30 s in all — failure detection plus a lease plus the
+// owners' agreement, with room for a loaded machine (10 s was not always
+// enough with three nodes on two busy cores). False once that is spent.
 bool c2s_connection::retry_open(std::function<void(c2s_connection&)> again) {
-  if (open_attempts_++ >= 40)
+  if (open_attempts_++ >= 120)
     return false;
   auto* host = &host_;
   auto id = id_;

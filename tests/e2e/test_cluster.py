@@ -83,10 +83,10 @@ class ClusterTestCase(unittest.IsolatedAsyncioTestCase):
         return await user.irsp_iq(
             "<bind-device xmlns='%s' device='%s@localhost' code='%s'/>" % (IRSP, device, code))
 
-    async def presence_of(self, client, bare, kind):
+    async def presence_of(self, client, bare, kind, timeout=xs.WAIT):
         """The next presence of `bare`, which must be of `kind`."""
         while True:
-            p = await client.next_presence()
+            p = await client.next_presence(timeout)
             if p["from"].bare == bare:
                 self.assertEqual(p["type"], kind, p)
                 return p
@@ -310,8 +310,10 @@ class FencedNodeLoss(NodeLoss):
                         other.wait_for_log, "%s: serving accounts, owners 2" % c.names[i], 30)
                     self.assertIsNotNone(line, "".join(other.log))
             # The account moved: its session opened it again on a survivor,
-            # a newer activation, and messages reach the device.
-            again = await self.presence_of(user, bare, "available")
+            # a newer activation, and messages reach the device. (The session
+            # may retry its open for up to 10 s while the owners change, so
+            # the bound here only detects a hang.)
+            again = await self.presence_of(user, bare, "available", 3 * xs.WAIT)
             epochs.append(int(again.xml.find(q(IRSP, "transition")).get("epoch")))
             user.send_message(mto=bare, mbody="moved", mtype="chat")
             self.assertEqual((await dev.next_message())["body"], "moved")
