@@ -41,6 +41,7 @@
 #include "node/outbound/https_delivery.hpp"
 #include "node/http/api_keys.hpp"
 #include "node/http/inbound_server.hpp"
+#include "node/http/nonce_store.hpp"
 #include "node/http/secret_box.hpp"
 #include "node/http/operator_listener.hpp"
 #include "node/metrics/registry.hpp"
@@ -174,6 +175,10 @@ struct node::impl {
     // payload the router would still take, which refuses it if larger.
     limits.max_body = 2 * std::size_t{o.max_payload} + 1024;
     nonces = std::make_unique<http::nonce_window>(limits.window_seconds, 1u << 20);
+    http::keep_nonces(*nonces, accounts,
+                      std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count());
     http::inbound_server_config c;
     c.host = where->first;
     c.port = where->second;

@@ -124,6 +124,12 @@ inline constexpr std::string_view api_key_prefix = "h/";
 inline std::string api_key(std::string_view id) {
   return std::string{api_key_prefix} + std::string(id);
 }
+/// "hn/<entry>": a nonce an inbound request used, with its expiry (8 bytes
+/// big-endian, Unix seconds), so that a restart does not forget it.
+inline constexpr std::string_view nonce_prefix = "hn/";
+inline std::string used_nonce(std::string_view entry) {
+  return std::string{nonce_prefix} + std::string(entry);
+}
 
 /// "m/...": the store's own metadata (its domain, one-off migrations).
 inline const std::string domain = "m/domain";

@@ -4,11 +4,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 namespace irsp::http {
 
@@ -34,14 +36,28 @@ public:
   /// Nonces held now.
   std::size_t size() const;
 
+  /// Where accepted nonces outlive the process, so that a restart does not
+  /// reopen their window to replays: `keep(entry, expires)` for each fresh
+  /// nonce (before its request goes on), `drop(entries)` for those expired.
+  /// Called outside the window's lock. An entry is an opaque string.
+  struct persistence {
+    std::function<void(const std::string& entry, std::int64_t expires)> keep;
+    std::function<void(const std::vector<std::string>& entries)> drop;
+  };
+  void persist_to(persistence p);
+
+  /// Puts back an entry a previous run kept, unless it has expired by `now`.
+  void restore(const std::string& entry, std::int64_t expires, std::int64_t now);
+
 private:
-  void expire(std::int64_t now);
+  std::vector<std::string> expire(std::int64_t now);
 
   std::int64_t window_;
   std::size_t max_entries_;
   mutable std::mutex mutex_;
   std::unordered_set<std::string> seen_;
   std::multimap<std::int64_t, std::string> by_expiry_;
+  persistence persist_;
 };
 
 } // namespace irsp::http

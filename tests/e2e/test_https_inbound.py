@@ -214,6 +214,39 @@ curl -sS --cacert "$CERT" --resolve "localhost:$PORT:127.0.0.1" \
         self.assertEqual(mode, 0o600)
 
 
+class ReplayAcrossRestart(unittest.TestCase):
+    """A request answered before a crash stays refused as a replay after it."""
+
+    def test_a_nonce_used_before_kill_9_is_still_a_replay_after_restart(self):
+        with fx.TempDir() as d:
+            rc, out, err = fx.run_cli("key", "create", "--name", "acme", data_dir=d)
+            self.assertEqual(rc, 0, err)
+            key_id, secret = out.split()
+            cert = os.path.join(d, "tls", "cert.pem")
+            path = "/v1/apps/echo/messages"
+            body = json.dumps({"payload": "once"}).encode()
+            timestamp = str(int(time.time()))
+            nonce = secrets.token_hex(16)
+            headers = {"X-IRSP-Key": key_id, "X-IRSP-Timestamp": timestamp,
+                       "X-IRSP-Nonce": nonce,
+                       "X-IRSP-Signature": sign(secret, "POST", path, timestamp, nonce, body)}
+            port = fx.free_port()
+            with fx.Node(d, "--https-listen", "127.0.0.1:%d" % port) as node:
+                status, _, answer = curl(port, cert, path, body, headers)
+                self.assertEqual((status, answer["status"]), (200, "delivered"), answer)
+                node.kill()
+            port = fx.free_port()
+            with fx.Node(d, "--https-listen", "127.0.0.1:%d" % port):
+                status, _, answer = curl(port, cert, path, body, headers)
+                self.assertEqual((status, answer["status"]), (409, "replayed"), answer)
+                # A fresh nonce still goes through.
+                nonce = secrets.token_hex(16)
+                headers["X-IRSP-Nonce"] = nonce
+                headers["X-IRSP-Signature"] = sign(secret, "POST", path, timestamp, nonce, body)
+                status, _, answer = curl(port, cert, path, body, headers)
+                self.assertEqual(status, 200, answer)
+
+
 class KeyCommands(unittest.TestCase):
 
     def test_create_list_revoke(self):
