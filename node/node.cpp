@@ -233,6 +233,17 @@ struct node::impl {
         return out;
       };
     register_node_metrics(*metrics, std::move(src));
+    // Only where the store is served: another member's copy is not it.
+    bool serves_store = !clustered() || options.storage_node == options.node_name
+                        || options.storage_node == options.cluster_listen;
+    if (offline_store && serves_store)
+      metrics->add_gauge_callback(
+        "irsp_offline_queued", "Messages waiting in offline queues, all accounts.",
+        [store = offline_store] {
+          auto total = store->total();
+          return total ? std::vector<metrics::sample>{{{}, static_cast<double>(*total)}}
+                       : std::vector<metrics::sample>{};
+        });
     if (outbox_store)
       metrics->add_gauge_callback(
         "irsp_outbox_depth", "Messages in the outbox not yet delivered nor dead-lettered (§8.8.2).",

@@ -64,8 +64,9 @@ inline std::uint64_t queued_seq(std::string_view key) {
 
 /// "qm/<address>": how many messages the queue holds and the next sequence
 /// number, so that enqueue neither scans the queue nor keeps a count in memory.
+inline constexpr std::string_view queue_meta_prefix = "qm/";
 inline std::string queue_meta(std::string_view address) {
-  return "qm/" + std::string(address);
+  return std::string{queue_meta_prefix} + std::string(address);
 }
 
 /// Issue 15, the lifecycle stream: "e/<address>" the account's last epoch

@@ -185,4 +185,18 @@ std::size_t offline_store::size(const std::string& address) {
   return meta.count;
 }
 
+std::optional<std::uint64_t> offline_store::total() {
+  auto db = accounts_->access();
+  if (!db)
+    return std::nullopt;
+  std::uint64_t sum = 0;
+  account::prefix_scan it{db.db, std::string{keys::queue_meta_prefix}};
+  for (; it.valid(); it.next())
+    if (it.value().size() == 16)
+      sum += from_be64(it.value().ToStringView().substr(0, 8));
+  if (!it.ok())
+    return std::nullopt;
+  return sum;
+}
+
 } // namespace irsp::offline

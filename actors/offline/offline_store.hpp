@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,11 @@ public:
   /// How many messages are stored for `address` (expired ones included
   /// until a peek or a full queue drops them).
   std::size_t size(const std::string& address);
+
+  /// How many messages are stored for all accounts: one read of each
+  /// account's queue length (accounts with a queue only), for an operator's
+  /// scrape, not a hot path. nullopt when the store cannot be read.
+  std::optional<std::uint64_t> total();
 
 private:
   std::shared_ptr<account::account_store> accounts_;

@@ -132,6 +132,29 @@ class OperatorSurface(OneNodeTestCase):
         await client.close()
         await self.wait_for(lambda s: s.value("irsp_sessions") == 0, "the session end")
 
+    async def test_offline_queues_are_counted(self):
+        user, _ = await xs.register(self.node, "queue-watcher", PASSWORD)
+        self.clients.append(user)
+        device, reply = await xs.register(self.node, "queue-tv", PASSWORD,
+                                          ("TV-55", "Acme", "SN1"))
+        code = reply.xml.find(".//" + q(IRSP, "code")).text
+        await device.close()
+        bound = await user.irsp_iq("<bind-device xmlns='%s' device='queue-tv@localhost' "
+                                   "code='%s'/>" % (IRSP, code))
+        self.assertEqual(xs.status_of(bound), "ok")
+        before = self.scrape().value("irsp_offline_queued")
+        for i in range(2):
+            user.send_message(mto="queue-tv@localhost", mbody="while away %d" % i, mtype="chat")
+        await self.wait_for(lambda s: s.value("irsp_offline_queued") == before + 2,
+                            "two messages queued")
+        back, outcome = await xs.login(self.node, "queue-tv", PASSWORD)
+        self.clients.append(back)
+        self.assertEqual(outcome, "session")
+        for i in range(2):
+            self.assertEqual((await back.next_message())["body"], "while away %d" % i)
+        await self.wait_for(lambda s: s.value("irsp_offline_queued") == before,
+                            "the queue drained")
+
     async def test_a_failed_login_is_counted_once(self):
         before = self.scrape()
         s = await xs.RawStream().open(self.node.c2s_tls_port, direct_tls=True)
