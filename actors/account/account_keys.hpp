@@ -9,6 +9,27 @@
 
 namespace irsp::account::keys {
 
+/// Appends `v` as 8 bytes big-endian: numbers in keys sort as numbers.
+inline void append_be64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out += static_cast<char>((v >> shift) & 0xff);
+}
+
+/// `v` as 8 bytes big-endian.
+inline std::string be64(std::uint64_t v) {
+  std::string out;
+  append_be64(out, v);
+  return out;
+}
+
+/// The big-endian number in the first 8 bytes of `s` (all of it if shorter).
+inline std::uint64_t read_be64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (unsigned char c : s.substr(0, 8))
+    v = (v << 8) | c;
+  return v;
+}
+
 /// "a/<address>": the account record.
 inline std::string account(std::string_view address) {
   return "a/" + std::string(address);
@@ -47,19 +68,13 @@ inline std::string queue_end(std::string_view address) {
 /// "q/<address>\0<seq, 8 bytes big-endian>": one queued message.
 inline std::string queued(std::string_view address, std::uint64_t seq) {
   std::string k = queue_of(address);
-  for (int shift = 56; shift >= 0; shift -= 8)
-    k += static_cast<char>((seq >> shift) & 0xff);
+  append_be64(k, seq);
   return k;
 }
 
 /// The sequence number at the end of a queued-message key.
 inline std::uint64_t queued_seq(std::string_view key) {
-  std::uint64_t v = 0;
-  if (key.size() < 8)
-    return 0;
-  for (unsigned char c : key.substr(key.size() - 8))
-    v = (v << 8) | c;
-  return v;
+  return key.size() < 8 ? 0 : read_be64(key.substr(key.size() - 8));
 }
 
 /// "qm/<address>": how many messages the queue holds and the next sequence
@@ -82,8 +97,7 @@ inline std::string latest_state(std::string_view address) {
 inline constexpr std::string_view stream_prefix = "l/";
 inline std::string stream_entry(std::uint64_t cursor) {
   std::string k{stream_prefix};
-  for (int shift = 56; shift >= 0; shift -= 8)
-    k += static_cast<char>((cursor >> shift) & 0xff);
+  append_be64(k, cursor);
   return k;
 }
 inline std::string subscriber_ack(std::string_view subscriber) {
@@ -113,8 +127,7 @@ inline std::string outbox_pending_of(std::string_view endpoint) {
 }
 inline std::string outbox_pending(std::string_view endpoint, std::uint64_t seq) {
   std::string k = outbox_pending_of(endpoint);
-  for (int shift = 56; shift >= 0; shift -= 8)
-    k += static_cast<char>((seq >> shift) & 0xff);
+  append_be64(k, seq);
   return k;
 }
 inline const std::string outbox_seq = "xs/seq";

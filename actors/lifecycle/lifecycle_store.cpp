@@ -22,20 +22,6 @@ using message::presence_event;
 
 namespace {
 
-std::uint64_t from_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (unsigned char c : s.substr(0, 8))
-    v = (v << 8) | c;
-  return v;
-}
-
-std::string to_be64(std::uint64_t v) {
-  std::string out;
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out += static_cast<char>((v >> shift) & 0xff);
-  return out;
-}
-
 std::int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -95,9 +81,9 @@ std::optional<std::uint64_t> lifecycle_store::next_epoch(const std::string& addr
   auto got = db->Get(rocksdb::ReadOptions{}, keys::epoch_of(address), &v);
   if (!got.ok() && !got.IsNotFound())
     return std::nullopt;
-  auto epoch = (got.ok() && v.size() == 8 ? from_be64(v) : 0) + 1;
+  auto epoch = (got.ok() && v.size() == 8 ? keys::read_be64(v) : 0) + 1;
   rocksdb::WriteBatch batch;
-  batch.Put(keys::epoch_of(address), to_be64(epoch));
+  batch.Put(keys::epoch_of(address), keys::be64(epoch));
   written = store_->write(db, batch, true);
   if (written != write_status::ok)
     return std::nullopt;
@@ -154,10 +140,10 @@ bool lifecycle_store::load_bounds() {
   upper.back() = static_cast<char>(upper.back() + 1);
   it->SeekForPrev(upper);
   if (it->Valid() && it->key().starts_with(keys::stream_prefix))
-    next_ = from_be64(it->key().ToStringView().substr(keys::stream_prefix.size())) + 1;
+    next_ = keys::read_be64(it->key().ToStringView().substr(keys::stream_prefix.size())) + 1;
   it->Seek(std::string{keys::stream_prefix});
   if (it->Valid() && it->key().starts_with(keys::stream_prefix))
-    first_ = from_be64(it->key().ToStringView().substr(keys::stream_prefix.size()));
+    first_ = keys::read_be64(it->key().ToStringView().substr(keys::stream_prefix.size()));
   else
     first_ = next_;
   if (!it->status().ok())
@@ -176,11 +162,11 @@ std::optional<std::uint64_t> lifecycle_store::kept() const {
   it->SeekForPrev(upper);
   if (!it->Valid() || !it->key().starts_with(keys::stream_prefix))
     return it->status().ok() ? std::optional<std::uint64_t>{0} : std::nullopt;
-  auto last = from_be64(it->key().ToStringView().substr(keys::stream_prefix.size()));
+  auto last = keys::read_be64(it->key().ToStringView().substr(keys::stream_prefix.size()));
   it->Seek(std::string{keys::stream_prefix});
   if (!it->Valid() || !it->status().ok())
     return std::nullopt;
-  auto first = from_be64(it->key().ToStringView().substr(keys::stream_prefix.size()));
+  auto first = keys::read_be64(it->key().ToStringView().substr(keys::stream_prefix.size()));
   return last >= first ? last - first + 1 : 0;
 }
 
@@ -259,7 +245,7 @@ void lifecycle_store::trim(std::uint64_t last) {
       presence_event ev;
       if (decode_event(it.value().ToStringView(), ev) && ev.at_ms >= horizon)
         break;
-      drop_below = std::max(drop_below, from_be64(it.suffix()) + 1);
+      drop_below = std::max(drop_below, keys::read_be64(it.suffix()) + 1);
     }
   }
   if (drop_below <= first_)
@@ -316,10 +302,10 @@ write_status lifecycle_store::ack(const std::string& subscriber, std::uint64_t c
     return write_status::failed;
   std::string v;
   auto got = db->Get(rocksdb::ReadOptions{}, keys::subscriber_ack(subscriber), &v);
-  if (got.ok() && v.size() == 8 && from_be64(v) >= cursor)
+  if (got.ok() && v.size() == 8 && keys::read_be64(v) >= cursor)
     return write_status::ok;
   rocksdb::WriteBatch batch;
-  batch.Put(keys::subscriber_ack(subscriber), to_be64(cursor));
+  batch.Put(keys::subscriber_ack(subscriber), keys::be64(cursor));
   return store_->write(db, batch);
 }
 
@@ -329,7 +315,7 @@ bool lifecycle_store::acked(const std::string& subscriber, std::uint64_t& out) {
     return false;
   std::string v;
   auto got = db->Get(rocksdb::ReadOptions{}, keys::subscriber_ack(subscriber), &v);
-  out = got.ok() && v.size() == 8 ? from_be64(v) : 0;
+  out = got.ok() && v.size() == 8 ? keys::read_be64(v) : 0;
   return got.ok() || got.IsNotFound();
 }
 

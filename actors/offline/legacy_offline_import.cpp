@@ -23,10 +23,8 @@ namespace {
 constexpr std::size_t batch_bytes = 8 << 20;
 
 std::string be64_pair(std::uint64_t a, std::uint64_t b) {
-  std::string out;
-  for (auto v : {a, b})
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out += static_cast<char>((v >> shift) & 0xff);
+  auto out = account::keys::be64(a);
+  account::keys::append_be64(out, b);
   return out;
 }
 

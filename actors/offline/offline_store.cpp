@@ -33,18 +33,9 @@ struct queue_meta {
   std::uint64_t next_seq = 1;
 };
 
-std::uint64_t from_be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (unsigned char c : s.substr(0, 8))
-    v = (v << 8) | c;
-  return v;
-}
-
 std::string encode_meta(const queue_meta& m) {
-  std::string out;
-  for (auto v : {m.count, m.next_seq})
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out += static_cast<char>((v >> shift) & 0xff);
+  auto out = keys::be64(m.count);
+  keys::append_be64(out, m.next_seq);
   return out;
 }
 
@@ -57,8 +48,8 @@ bool read_meta(const account::db_access& db, const std::string& address, queue_m
   }
   if (!got.ok() || v.size() != 16)
     return false;
-  out.count = from_be64(std::string_view(v).substr(0, 8));
-  out.next_seq = from_be64(std::string_view(v).substr(8));
+  out.count = keys::read_be64(std::string_view(v).substr(0, 8));
+  out.next_seq = keys::read_be64(std::string_view(v).substr(8));
   return true;
 }
 
@@ -193,7 +184,7 @@ std::optional<std::uint64_t> offline_store::total() {
   account::prefix_scan it{db.db, std::string{keys::queue_meta_prefix}};
   for (; it.valid(); it.next())
     if (it.value().size() == 16)
-      sum += from_be64(it.value().ToStringView().substr(0, 8));
+      sum += keys::read_be64(it.value().ToStringView().substr(0, 8));
   if (!it.ok())
     return std::nullopt;
   return sum;

@@ -14,24 +14,6 @@ namespace irsp::outbox {
 
 namespace keys = account::keys;
 
-namespace {
-
-std::uint64_t be64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (unsigned char c : s.substr(0, 8))
-    v = (v << 8) | c;
-  return v;
-}
-
-std::string to_be64(std::uint64_t v) {
-  std::string out;
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out += static_cast<char>((v >> shift) & 0xff);
-  return out;
-}
-
-} // namespace
-
 outbox_store::outbox_store(std::shared_ptr<account::account_store> accounts)
   : accounts_(std::move(accounts)) {
   auto db = accounts_->access();
@@ -125,7 +107,7 @@ SendExternalStatus outbox_store::enqueue(const std::string& application,
   std::uint64_t seq = 1;
   got = db->Get(rocksdb::ReadOptions{}, keys::outbox_seq, &v);
   if (got.ok() && v.size() == 8)
-    seq = be64(v);
+    seq = keys::read_be64(v);
   else if (!got.IsNotFound())
     return SendExternalStatus::STORAGE_FAILURE;
   outbox_message m;
@@ -138,7 +120,7 @@ SendExternalStatus outbox_store::enqueue(const std::string& application,
   rocksdb::WriteBatch b;
   b.Put(keys::outbox_message(application, key), encode_message(m));
   b.Put(keys::outbox_pending(endpoint, seq), keys::outbox_message(application, key));
-  b.Put(keys::outbox_seq, to_be64(seq + 1));
+  b.Put(keys::outbox_seq, keys::be64(seq + 1));
   if (accounts_->write(db, b, true) != account::write_status::ok)
     return SendExternalStatus::STORAGE_FAILURE;
   ++depth_;
@@ -172,7 +154,7 @@ std::vector<outbox_message> outbox_store::pending(const std::string& endpoint,
     return out;
   account::prefix_scan it{db.db, keys::outbox_pending_of(endpoint)};
   for (; it.valid() && out.size() < limit; it.next()) {
-    auto seq = be64(it.suffix());
+    auto seq = keys::read_be64(it.suffix());
     if (seq <= after)
       continue;
     std::string v;
