@@ -44,7 +44,7 @@ using notify_atom = caf::atom_constant<caf::atom("notify")>;
 /// (owners_atom, names, routers): the nodes that own accounts now.
 using owners_atom = caf::atom_constant<caf::atom("owners")>;
 /// (peer_app_atom, node, name, app, subscription): an application of
-/// another node.
+/// another node; (peer_app_atom, node): that node asks for ours.
 using peer_app_atom = caf::atom_constant<caf::atom("peerapp")>;
 /// (shadow_atom, presence_event, session nodes): an account's state, kept by
 /// the node that becomes its home if its home dies.

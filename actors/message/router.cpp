@@ -277,9 +277,13 @@ void change_owners(router_actor* self, std::vector<std::string> names,
     if (routers[i])
       alive.insert(routers[i].node());
   }
+  // Both ways: the peer may never have seen us leave (a one-sided loss
+  // under load), so it would not tell us its applications again unasked.
   for (auto& [name, r] : peers)
-    if (auto known = st.peers.find(name); r && (known == st.peers.end() || !known->second))
+    if (auto known = st.peers.find(name); r && (known == st.peers.end() || !known->second)) {
       tell_apps(self, r);
+      self->send(r, peer_app_atom::value, st.node_name);
+    }
   for (auto& [name, instances] : st.peer_apps)
     instances.erase(std::remove_if(instances.begin(), instances.end(),
                                    [&](const peer_app& a) { return peers.count(a.node) == 0; }),
@@ -622,6 +626,12 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         self->state.node_name = me;
         self->state.clustered = true;
         change_owners(self, std::move(names), std::move(routers));
+      },
+      [self](peer_app_atom, const std::string& node) {
+        // A router that just saw this node (again) asks for its applications.
+        auto i = self->state.peers.find(node);
+        if (i != self->state.peers.end() && i->second)
+          tell_apps(self, i->second);
       },
       [self](peer_app_atom, const std::string& node, const std::string& name,
              const caf::actor& app, const subscription& s) {
