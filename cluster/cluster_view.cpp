@@ -11,6 +11,7 @@
 #include "actors/atoms.hpp"
 #include "actors/service_actor.hpp"
 #include "cluster/cluster_atoms.hpp"
+#include "cluster/etcd_client.hpp"
 #include "cluster/placement.hpp"
 
 namespace irsp::cluster {
@@ -25,6 +26,10 @@ struct view_state {
   std::vector<std::string> leased; // fenced: the members etcd says own
   std::string backup;     // the member being or made the store's backup
   bool attaching = false; // a snapshot to it is running
+  // Fenced: the store's primary as etcd says, and whether it is this node.
+  std::string primary;
+  std::uint64_t primary_epoch = 0;
+  bool serving_store = false;
   static inline const char* name = "irsp.cluster_view";
 };
 
@@ -56,6 +61,8 @@ void publish_view(view_actor* self) {
   // --storage-node names a member by name or by its listen address (the
   // default, the first seed, is an address).
   auto is_storage = [&st](const member_info& m) {
+    if (st.cfg.fenced)
+      return !st.primary.empty() && m.name == st.primary;
     return m.name == st.cfg.storage_node || m.address.to_string() == st.cfg.storage_node;
   };
   if (is_storage(st.cfg.self)) {
@@ -93,7 +100,8 @@ std::string choose_backup(const view_state& st) {
 // thread of its own (it blocks), changes wait for it meanwhile.
 void check_backup(view_actor* self) {
   auto& st = self->state;
-  if (!st.cfg.replication || st.attaching || st.cfg.replication->live())
+  if (!st.cfg.replication || st.attaching || (st.cfg.fenced && !st.serving_store)
+      || st.cfg.replication->live())
     return;
   auto name = choose_backup(st);
   if (name.empty())
@@ -102,19 +110,73 @@ void check_backup(view_actor* self) {
   st.backup = name;
   st.attaching = true;
   auto source = st.cfg.replication;
-  auto epoch = st.cfg.self.incarnation; // a restarted primary is a newer one
+  // A restarted primary is a newer one; fenced, a later primary has a later
+  // create revision of the primary key.
+  auto epoch = st.cfg.fenced ? st.primary_epoch : st.cfg.self.incarnation;
+  std::function<bool()> confirm;
+  if (st.cfg.fenced)
+    confirm = [cfg = st.cfg, name] {
+      // Named in etcd before its copy counts, and only while we still are
+      // the primary: only a named backup may take over.
+      etcd_client etcd{cfg.etcd, std::chrono::milliseconds(2000)};
+      auto put = etcd.put_guarded(cfg.store_backup_key, name, cfg.store_primary_key,
+                                  cfg.self.name);
+      return put && put->applied;
+    };
   auto view = caf::actor_cast<caf::actor>(self);
-  self->system().spawn<caf::detached>([source, applier, epoch, view, name] {
+  self->system().spawn<caf::detached>([source, applier, epoch, view, name, confirm] {
     caf::scoped_actor asker{view.home_system()};
     bool told = false;
     asker->request(applier, std::chrono::seconds(5), account::replica_epoch_atom::value, epoch)
       .receive([&](std::uint64_t) { told = true; }, [](caf::error&) {});
-    bool ok = told && source->attach_backup(applier, epoch);
+    bool ok = told && source->attach_backup(applier, epoch, confirm);
     std::fprintf(stderr, "irsp-node: account store: %s %s (epoch %llu)\n",
                  ok ? "backup is" : "could not make backup", name.c_str(),
                  static_cast<unsigned long long>(epoch));
     caf::anon_send(view, backup_atom::value, ok);
   });
+}
+
+// Fenced: etcd named a new primary (or none). Taking over, the applier
+// first refuses the old primary (a newer epoch): nothing it writes from then
+// on counts, so this copy holds every change ever acknowledged.
+caf::result<bool> change_primary(view_actor* self, const std::string& name,
+                                 std::uint64_t epoch) {
+  auto& st = self->state;
+  std::fprintf(stderr, "irsp-node: account store: %s\n",
+               name.empty() ? "no primary now"
+                            : ("primary is " + name + " (epoch " + std::to_string(epoch) + ")")
+                                .c_str());
+  bool mine = name == st.cfg.self.name;
+  if (!mine && st.serving_store) {
+    st.serving_store = false;
+    st.cfg.replication->detach(); // every local change refused from now on
+  }
+  st.primary = name;
+  st.primary_epoch = epoch;
+  if (!mine || st.serving_store || !st.cfg.replication) {
+    publish_view(self);
+    return true;
+  }
+  auto rp = self->make_response_promise<bool>();
+  self->request(st.cfg.self.replica, std::chrono::seconds(5), account::replica_epoch_atom::value,
+                epoch)
+    .then(
+      [self, rp, epoch](std::uint64_t) mutable {
+        auto& st = self->state;
+        if (st.primary != st.cfg.self.name || st.primary_epoch != epoch) {
+          rp.deliver(true); // superseded meanwhile
+          return;
+        }
+        if (st.cfg.promote)
+          st.cfg.promote();
+        st.serving_store = true;
+        publish_view(self);
+        check_backup(self);
+        rp.deliver(true);
+      },
+      [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
 }
 
 } // namespace
@@ -143,6 +205,10 @@ caf::actor spawn_cluster_view(caf::actor_system& system, view_config config) {
           .then([rp](bool) mutable { rp.deliver(true); },
                 [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
         return rp;
+      },
+      [self](store_primary_atom, const std::string& name,
+             std::uint64_t epoch) -> caf::result<bool> {
+        return change_primary(self, name, epoch);
       },
       [self](backup_atom, bool) { // a snapshot job ended
         self->state.attaching = false;

@@ -2,8 +2,9 @@
 // account store, fed to the router and the storage proxies.
 #pragma once
 
-#include <memory>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -34,6 +35,14 @@ struct view_config {
   /// Fenced by etcd: the owners are the members holding a live lease there
   /// (sent by the lease keeper as (owners_atom, names)), not those alive.
   bool fenced = false;
+  /// Fenced: who serves the store is what etcd says (store_primary_atom),
+  /// not `storage_node`; this node's primary end (`replication`, not yet
+  /// the store's replicator) is switched on by `promote` when it takes
+  /// over, and the backup it attaches is first written to etcd here.
+  std::string etcd;
+  std::string store_primary_key;
+  std::string store_backup_key;
+  std::function<void()> promote;
 };
 
 /// Spawns the view. Fenced by etcd, the owners are exactly the members with
@@ -46,9 +55,14 @@ struct view_config {
 /// member (its backup: the one alive that ranks first for the store by
 /// rendezvous hashing); when the backup dies it snapshots the store to the
 /// next, and changes wait for that (or are refused: storage-unavailable)
-/// rather than be acknowledged on one copy. Who serves the store changes only
-/// by the operator (`--storage-node` on restart): the log names the backup
-/// holding the newest complete copy.
+/// rather than be acknowledged on one copy. Without etcd, who serves the
+/// store changes only by the operator (`--storage-node` on restart): the log
+/// names the backup holding the newest complete copy. Fenced by etcd, the
+/// primary holds a key under its lease and names its backup in etcd before
+/// that copy counts; when the primary's lease is gone the named backup takes
+/// the key (cluster/store_primary.hpp) and this view switches it to
+/// primary: its applier first refuses the old primary (a newer epoch, the
+/// key's create revision), then it serves and attaches a backup of its own.
 caf::actor spawn_cluster_view(caf::actor_system& system, view_config config);
 
 } // namespace irsp::cluster

@@ -12,6 +12,8 @@
 
 namespace irsp::cluster {
 
+class store_primary_watch;
+
 /// Whether this node may serve the accounts placed on it now: its lease is
 /// valid by lease_fence's rule (the deadline counts from when the last
 /// keepalive was SENT, so etcd cannot have let others take over before it
@@ -47,6 +49,9 @@ struct lease_keeper_config {
   /// once the router routes by them.
   caf::actor view;
   std::shared_ptr<serving_fence> fence;
+  /// Stepped once per poll with this node's lease: who serves the account
+  /// store (null: the store's node is fixed by the operator).
+  std::shared_ptr<store_primary_watch> store;
 };
 
 /// A thread that holds this node's lease and key in etcd and reads the

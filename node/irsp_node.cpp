@@ -226,7 +226,10 @@ int main(int argc, char** argv) {
             << " (direct TLS)\n";
   if (!in_force.cluster_listen.empty())
     std::cerr << "irsp-node: cluster member " << in_force.node_name << " on "
-              << in_force.cluster_listen << ", account store on " << in_force.storage_node
+              << in_force.cluster_listen << ", account store on "
+              << (in_force.etcd.empty() ? in_force.storage_node
+                                        : "the node etcd names (first " + in_force.storage_node
+                                            + ")")
               << "\n";
   if (!in_force.https_listen.empty())
     std::cerr << "irsp-node: https inbound on " << in_force.https_listen << "\n";

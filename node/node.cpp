@@ -37,6 +37,7 @@
 #include "cluster/membership.hpp"
 #include "cluster/openssl_error_queue.hpp"
 #include "cluster/storage_proxy.hpp"
+#include "cluster/store_primary.hpp"
 #include "cluster/wire_types.hpp"
 #include "node/outbound/https_delivery.hpp"
 #include "node/http/api_keys.hpp"
@@ -372,7 +373,31 @@ struct node::impl {
                       : !o.cluster_seeds.empty() ? o.cluster_seeds.front()
                                                  : self_info.name;
     o.storage_node = vc.storage_node;
-    if (vc.storage_node == self_info.name || vc.storage_node == self_info.address.to_string()) {
+    bool named_storage =
+      vc.storage_node == self_info.name || vc.storage_node == self_info.address.to_string();
+    std::shared_ptr<cluster::store_primary_watch> store_watch;
+    if (fence) {
+      // Who serves the store is what etcd says; --storage-node only names
+      // the first primary. Every node can take over, so every node has a
+      // primary end ready; it becomes the store's replicator on promotion.
+      auto keys = cluster::store_keys::of(o.domain);
+      replication = std::make_shared<account::replication_source>(
+        *sys, *accounts, account::replication_options{});
+      vc.replication = replication;
+      vc.etcd = o.etcd;
+      vc.store_primary_key = keys.primary;
+      vc.store_backup_key = keys.backup;
+      vc.promote = [store = accounts, source = replication, lifecycle = stream] {
+        store->set_replicator(source);
+        lifecycle->forget_bounds(); // the stream came by snapshot
+      };
+      cluster::store_primary_config sp;
+      sp.keys = keys;
+      sp.name = self_info.name;
+      sp.named_by_operator = named_storage;
+      sp.complete = [store = accounts] { return !store->partial_replica(); };
+      store_watch = std::make_shared<cluster::store_primary_watch>(std::move(sp));
+    } else if (named_storage) {
       if (accounts->partial_replica()) {
         error = "the account store in " + o.data_dir
                 + " is a half-received copy: this node cannot serve it (start the node "
@@ -384,6 +409,8 @@ struct node::impl {
     }
     vc.fenced = fence != nullptr;
     view = cluster::spawn_cluster_view(*sys, std::move(vc));
+    if (store_watch)
+      store_watch->set_view(view);
     if (fence) {
       cluster::lease_keeper_config lk;
       lk.endpoint = o.etcd;
@@ -393,6 +420,7 @@ struct node::impl {
       lk.ttl = std::chrono::seconds(std::max(2u, o.lease_seconds));
       lk.view = view;
       lk.fence = fence;
+      lk.store = store_watch;
       lease = std::make_unique<cluster::lease_keeper>(std::move(lk));
     }
     return true;

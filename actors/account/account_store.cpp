@@ -213,18 +213,23 @@ bool account_store::partial_replica() const {
   return db && db->Get(rocksdb::ReadOptions{}, keys::replica_incomplete, &ignored).ok();
 }
 
+write_status account_store::write_unreplicated(const db_access& db, rocksdb::WriteBatch& batch,
+                                               bool sync) const {
+  if (!db)
+    return write_status::failed;
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes || sync;
+  if (db->Write(wo, &batch).ok())
+    return write_status::ok;
+  needs_recovery_ = true;
+  return write_status::failed;
+}
+
 write_status account_store::write(const db_access& db, rocksdb::WriteBatch& batch,
                                   bool force_sync) const {
   if (!db)
     return write_status::failed;
-  auto local_write = [&] {
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync_writes || force_sync;
-    if (db->Write(wo, &batch).ok())
-      return true;
-    needs_recovery_ = true;
-    return false;
-  };
+  auto local_write = [&] { return write_unreplicated(db, batch, force_sync) == write_status::ok; };
   std::shared_ptr<replicator> copier;
   {
     std::lock_guard<std::mutex> guard{replicator_mutex_};

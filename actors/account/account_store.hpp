@@ -138,6 +138,10 @@ public:
   write_status write(const db_access& db, rocksdb::WriteBatch& batch,
                      bool force_sync = false) const;
 
+  /// Writes `batch` here only, never through the replicator: for the
+  /// backup's applier, whose batches are copies already.
+  write_status write_unreplicated(const db_access& db, rocksdb::WriteBatch& batch,
+                                  bool sync) const;
   /// True after a failed write until the store has recovered: changes
   /// answer storage-failure meanwhile (for /health).
   bool write_faulted() const noexcept { return needs_recovery_.load(std::memory_order_relaxed); }
