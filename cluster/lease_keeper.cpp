@@ -69,8 +69,8 @@ void lease_keeper::run() {
       // Stopped, or etcd unreachable, past the deadline: others may own our
       // accounts already. Stop serving before anything else.
       cfg_.fence->revoke();
-      if (cfg_.store)
-        cfg_.store->lapsed(); // our backup may take the store over any moment
+      for (auto& shard : cfg_.store)
+        shard->lapsed(); // our backups may take our shards over any moment
       fence.reset();
       etcd.revoke(lease); // if etcd still has it: the others need not wait for it
       lease = 0;
@@ -163,8 +163,8 @@ void lease_keeper::run() {
                    : std::string{"not serving while the owners change"});
       }
     }
-    if (cfg_.store)
-      cfg_.store->step(etcd, lease, fence && fence->valid(clock::now()));
+    for (auto& shard : cfg_.store)
+      shard->step(etcd, lease, fence && fence->valid(clock::now()));
     std::this_thread::sleep_for(cfg_.poll);
   }
   if (lease != 0)

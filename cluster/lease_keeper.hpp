@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <caf/actor.hpp>
 
@@ -49,9 +50,9 @@ struct lease_keeper_config {
   /// once the router routes by them.
   caf::actor view;
   std::shared_ptr<serving_fence> fence;
-  /// Stepped once per poll with this node's lease: who serves the account
-  /// store (null: the store's node is fixed by the operator).
-  std::shared_ptr<store_primary_watch> store;
+  /// Stepped once per poll with this node's lease: who serves each shard
+  /// of the account store.
+  std::vector<std::shared_ptr<store_primary_watch>> store;
 };
 
 /// A thread that holds this node's lease and key in etcd and reads the

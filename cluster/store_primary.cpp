@@ -10,8 +10,9 @@
 
 namespace irsp::cluster {
 
-store_keys store_keys::of(const std::string& domain) {
-  return {"/irsp/" + domain + "/store/primary", "/irsp/" + domain + "/store/backup"};
+store_keys store_keys::of(const std::string& domain, std::size_t shard) {
+  auto prefix = "/irsp/" + domain + "/store/" + std::to_string(shard) + "/";
+  return {prefix + "primary", prefix + "backup"};
 }
 
 bool may_take_store(const std::optional<std::string>& backup, const std::string& me,
@@ -27,7 +28,7 @@ void store_primary_watch::tell(const std::string& name, std::int64_t epoch) {
     return;
   caf::scoped_actor self{cfg_.view.home_system()};
   bool acted = false;
-  self->request(cfg_.view, std::chrono::seconds(10), store_primary_atom::value, name,
+  self->request(cfg_.view, std::chrono::seconds(10), store_primary_atom::value, cfg_.shard, name,
                 static_cast<std::uint64_t>(epoch))
     .receive([&](bool) { acted = true; }, [](caf::error&) {});
   if (acted) {
@@ -67,9 +68,9 @@ void store_primary_watch::step(etcd_client& etcd, std::int64_t lease, bool valid
   if (!cfg_.complete()) {
     if (!refused_logged_)
       std::fprintf(stderr,
-                   "irsp-node: account store: %s is named to take over but holds a "
+                   "irsp-node: account store shard %u: %s is named to take over but holds a "
                    "half-received copy: not serving it\n",
-                   cfg_.name.c_str());
+                   static_cast<unsigned>(cfg_.shard), cfg_.name.c_str());
     refused_logged_ = true;
     return;
   }

@@ -2,6 +2,7 @@
 // store's backup takes over when the primary's lease is gone.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -22,7 +23,8 @@ struct store_keys {
   /// (without a lease, so it outlives it) before any change is acknowledged
   /// on that copy: the only node that may take over.
   std::string backup;
-  static store_keys of(const std::string& domain);
+  /// The keys of shard `shard`: /irsp/<domain>/store/<shard>/{primary,backup}.
+  static store_keys of(const std::string& domain, std::size_t shard);
 };
 
 /// Whether `me` may become the store's primary while no node is: only the
@@ -32,14 +34,16 @@ bool may_take_store(const std::optional<std::string>& backup, const std::string&
                     bool named_by_operator);
 
 struct store_primary_config {
+  std::uint32_t shard = 0;
   store_keys keys;
   std::string name;            ///< this node
   bool named_by_operator = false;
   /// Whether this node's copy of the store is complete (not a half-received
   /// snapshot); checked before it takes over.
   std::function<bool()> complete;
-  /// Asked (store_primary_atom, name, epoch) -> bool on every change of the
-  /// primary ("" and 0: none now); answered once the node acts by it.
+  /// Asked (store_primary_atom, shard, name, epoch) -> bool on every change
+  /// of the shard's primary ("" and 0: none now); answered once the node
+  /// acts by it.
   caf::actor view;
 };
 

@@ -23,6 +23,14 @@ caf::behavior account_worker(caf::event_based_actor* self, std::shared_ptr<accou
   return caf::message_handler{
     [bindings](const bind_request& r) { return bindings->bind(r.user, r.device, r.code); },
     [bindings](const unbind_request& r) { return bindings->unbind(r.account, r.peer); },
+    [bindings](bind_half_atom, const std::string& device, const std::string& user,
+               const std::string& code) { return bindings->bind_device_half(device, user, code); },
+    [bindings](bind_half_atom, const std::string& user, const std::string& device) {
+      return bindings->bind_user_half(user, device);
+    },
+    [bindings](unbind_half_atom, const std::string& account, const std::string& peer) {
+      return bindings->unbind_half(account, peer);
+    },
     [store, bindings](load_atom, const std::string& address) {
       // A read that failed says `failed`, never "no such account": the actor
       // must not settle on a wrong answer because the disk hiccuped.

@@ -31,7 +31,7 @@ struct told_log {
 caf::actor recording_view(caf::actor_system& sys, std::shared_ptr<told_log> log) {
   return sys.spawn([log](caf::event_based_actor*) -> caf::behavior {
     return {
-      [log](store_primary_atom, const std::string& name, std::uint64_t epoch) {
+      [log](store_primary_atom, std::uint32_t, const std::string& name, std::uint64_t epoch) {
         std::lock_guard<std::mutex> guard{log->mutex};
         log->entries.emplace_back(name, epoch);
         return true;
@@ -51,7 +51,7 @@ struct node_under_test {
                   bool named)
     : etcd(endpoint, 2000ms) {
     store_primary_config c;
-    c.keys = store_keys::of("example.org");
+    c.keys = store_keys::of("example.org", 0);
     c.name = name;
     c.named_by_operator = named;
     c.complete = [this] { return complete; };
@@ -81,7 +81,7 @@ TEST_CASE("the named backup takes the store over once the primary's lease is gon
   node_under_test a{sys, server.endpoint(), "a", true};
   node_under_test b{sys, server.endpoint(), "b", false};
   node_under_test c{sys, server.endpoint(), "c", false};
-  auto keys = store_keys::of("example.org");
+  auto keys = store_keys::of("example.org", 0);
 
   // Nobody serves yet; b and c may not start it, a (named by the operator) does.
   b.step();
