@@ -129,7 +129,7 @@ for i in $(seq 0 $((nodes - 1))); do
   c2s_ports+=("$port")
 done
 
-# Ready: every node saw every other join; the account store has a backup (with 2+ nodes).
+# Ready: every node saw every other join; each shard of the store has a backup (2+ nodes).
 deadline=$((SECONDS + ready_timeout))
 for i in $(seq 0 $((nodes - 1))); do
   for j in $(seq 0 $((nodes - 1))); do
@@ -140,10 +140,13 @@ for i in $(seq 0 $((nodes - 1))); do
     done
   done
 done
+# One shard per seed (the first two nodes), each served by its seed.
 if [ "$nodes" -gt 1 ]; then
-  until grep -q "account store: backup is" "$dir/node0/node.log"; do
-    [ $SECONDS -lt $deadline ] || { log "the account store has no backup"; exit 1; }
-    sleep 0.2
+  for k in 0 1; do
+    until grep -q "account store shard $k: backup is" "$dir/node$k/node.log"; do
+      [ $SECONDS -lt $deadline ] || { log "shard $k of the account store has no backup"; exit 1; }
+      sleep 0.2
+    done
   done
 fi
 

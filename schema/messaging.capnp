@@ -27,6 +27,25 @@ enum UploadStatus {
 # Issue 15: where an account stands. Suspect: it has sessions, but none has
 # answered lately (silent past the ping interval, or detached awaiting
 # XEP-0198 resumption); offline follows if none comes back in time.
+# What an upload, push, application or direct message is answered with
+# (between the nodes of an AS; a client sees the status as in docs/protocol.md).
+struct UploadResponse {
+  status @0 :UploadStatus;
+  reply @1 :Data;
+}
+struct PushResponse {
+  status @0 :PushStatus;
+  sessions @1 :UInt32;
+}
+struct AppMessageResponse {
+  status @0 :AppMessageStatus;
+  reply @1 :Data;
+}
+struct DirectResponse {
+  status @0 :DirectStatus;
+  sessions @1 :UInt32;
+}
+
 enum LifecycleState {
   offline @0;
   online @1;
@@ -162,4 +181,5 @@ struct LifecycleEvent {
   sequence @4 :UInt64;
   atMs @5 :Int64;
   cursor @6 :UInt64;
+  bound @7 :List(Text);   # between nodes: the peers bound when it happened (never stored)
 }

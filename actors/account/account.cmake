@@ -5,7 +5,8 @@ add_library(irsp_account_store STATIC
   ${CMAKE_CURRENT_LIST_DIR}/bind_attempts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/binding_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/exchanges.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/name_rules.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/name_rules.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/wire_form.cpp)
 target_include_directories(irsp_account_store PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(irsp_account_store PUBLIC irsp_schema irsp_credentials
                       RocksDB::rocksdb PkgConfig::IDN)
@@ -16,7 +17,7 @@ add_library(irsp_lifecycle STATIC
   ${PROJECT_SOURCE_DIR}/actors/lifecycle/lifecycle_handlers.cpp
   ${PROJECT_SOURCE_DIR}/actors/lifecycle/lifecycle_writer.cpp)
 target_include_directories(irsp_lifecycle PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(irsp_lifecycle PUBLIC irsp_account_store caf)
+target_link_libraries(irsp_lifecycle PUBLIC irsp_account_store irsp_message_exchanges caf)
 
 add_library(irsp_account_server STATIC ${CMAKE_CURRENT_LIST_DIR}/account_server.cpp)
 target_link_libraries(irsp_account_server PUBLIC irsp_account_store irsp_lifecycle caf)

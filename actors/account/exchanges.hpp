@@ -12,6 +12,7 @@
 #include "irsp/schema/accounts.capnp.h"
 #include "irsp/schema/exchanges.capnp.h"
 #include "irsp/schema/messaging.capnp.h"
+#include "schema/wire_form.hpp"
 
 namespace irsp::account {
 
@@ -139,37 +140,60 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, device_info& x) {
   return f(x.model, x.manufacturer, x.serial);
 }
+/// Each as its schema struct (schema/wire_form.hpp); false: not one.
+std::string to_wire(const register_request& x);
+bool from_wire(std::string_view bytes, register_request& x);
+std::string to_wire(const register_response& x);
+bool from_wire(std::string_view bytes, register_response& x);
+std::string to_wire(const modify_request& x);
+bool from_wire(std::string_view bytes, modify_request& x);
+std::string to_wire(const modify_response& x);
+bool from_wire(std::string_view bytes, modify_response& x);
+std::string to_wire(const delete_request& x);
+bool from_wire(std::string_view bytes, delete_request& x);
+std::string to_wire(const delete_response& x);
+bool from_wire(std::string_view bytes, delete_response& x);
+std::string to_wire(const reset_code_request& x);
+bool from_wire(std::string_view bytes, reset_code_request& x);
+std::string to_wire(const reset_code_response& x);
+bool from_wire(std::string_view bytes, reset_code_response& x);
+std::string to_wire(const bind_request& x);
+bool from_wire(std::string_view bytes, bind_request& x);
+std::string to_wire(const unbind_request& x);
+bool from_wire(std::string_view bytes, unbind_request& x);
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, register_request& x) {
-  return f(x.name, x.kind, x.password, x.display_name, x.device, x.requester);
+  return schema::as_schema(f, x, x.name, x.kind, x.password, x.display_name, x.device,
+                           x.requester);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, register_response& x) {
-  return f(x.status, x.address, x.verification_code);
+  return schema::as_schema(f, x, x.status, x.address, x.verification_code);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, modify_request& x) {
-  return f(x.address, x.changes, x.expected_version, x.requester);
+  return schema::as_schema(f, x, x.address, x.changes, x.expected_version, x.requester);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, modify_response& x) {
-  return f(x.status, x.version);
+  return schema::as_schema(f, x, x.status, x.version);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delete_request& x) {
-  return f(x.address, x.requester);
+  return schema::as_schema(f, x, x.address, x.requester);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delete_response& x) {
-  return f(x.status, x.unbound);
+  return schema::as_schema(f, x, x.status, x.unbound);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reset_code_request& x) {
-  return f(x.address, x.requester);
+  return schema::as_schema(f, x, x.address, x.requester);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reset_code_response& x) {
-  return f(x.status, x.verification_code, x.unbound);
+  return schema::as_schema(f, x, x.status, x.verification_code, x.unbound);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, account_view& x) {
@@ -178,11 +202,11 @@ typename Inspector::result_type inspect(Inspector& f, account_view& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bind_request& x) {
-  return f(x.user, x.device, x.code);
+  return schema::as_schema(f, x, x.user, x.device, x.code);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, unbind_request& x) {
-  return f(x.account, x.peer);
+  return schema::as_schema(f, x, x.account, x.peer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, principal_record& x) {

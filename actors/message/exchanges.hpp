@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/actor.hpp>
 
 #include "actors/account/exchanges.hpp"
 #include "irsp/schema/messaging.capnp.h"
+#include "schema/wire_form.hpp"
 
 namespace irsp::message {
 
@@ -155,45 +157,68 @@ std::string status_name(direct_status s);
 std::string status_name(bind_status s);
 std::string status_name(unbind_status s);
 
+/// Each as its schema struct (schema/wire_form.hpp); false: not one.
+std::string to_wire(const upload_request& x);
+bool from_wire(std::string_view bytes, upload_request& x);
+std::string to_wire(const upload_response& x);
+bool from_wire(std::string_view bytes, upload_response& x);
+std::string to_wire(const push_request& x);
+bool from_wire(std::string_view bytes, push_request& x);
+std::string to_wire(const push_response& x);
+bool from_wire(std::string_view bytes, push_response& x);
+std::string to_wire(const app_message_request& x);
+bool from_wire(std::string_view bytes, app_message_request& x);
+std::string to_wire(const app_message_response& x);
+bool from_wire(std::string_view bytes, app_message_response& x);
+std::string to_wire(const direct_request& x);
+bool from_wire(std::string_view bytes, direct_request& x);
+std::string to_wire(const direct_response& x);
+bool from_wire(std::string_view bytes, direct_response& x);
+std::string to_wire(const presence_event& x);
+bool from_wire(std::string_view bytes, presence_event& x);
+std::string to_wire(const delivery& x);
+bool from_wire(std::string_view bytes, delivery& x);
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, upload_request& x) {
-  return f(x.from, x.application, x.payload);
+  return schema::as_schema(f, x, x.from, x.application, x.payload);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, upload_response& x) {
-  return f(x.status, x.reply);
+  return schema::as_schema(f, x, x.status, x.reply);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, push_request& x) {
-  return f(x.application, x.to, x.payload);
+  return schema::as_schema(f, x, x.application, x.to, x.payload);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, push_response& x) {
-  return f(x.status, x.sessions);
+  return schema::as_schema(f, x, x.status, x.sessions);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, app_message_request& x) {
-  return f(x.from, x.to, x.payload);
+  return schema::as_schema(f, x, x.from, x.to, x.payload);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, app_message_response& x) {
-  return f(x.status, x.reply);
+  return schema::as_schema(f, x, x.status, x.reply);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, direct_request& x) {
-  return f(x.from, x.to, x.payload, x.resource, x.if_absent);
+  return schema::as_schema(f, x, x.from, x.to, x.payload, x.resource, x.if_absent);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, direct_response& x) {
-  return f(x.status, x.sessions);
+  return schema::as_schema(f, x, x.status, x.sessions);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, presence_event& x) {
-  return f(x.address, x.kind, x.state, x.epoch, x.sequence, x.at_ms, x.bound, x.cursor);
+  return schema::as_schema(f, x, x.address, x.kind, x.state, x.epoch, x.sequence, x.at_ms,
+                           x.bound, x.cursor);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivery& x) {
-  return f(x.kind, x.from, x.payload, x.stored_ms);
+  return schema::as_schema(f, x, x.kind, x.from, x.payload, x.stored_ms);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_ref& x) {

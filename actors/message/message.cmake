@@ -2,6 +2,7 @@
 # application hosting (§7.3); offline queue module.
 add_library(irsp_message_exchanges STATIC
   ${CMAKE_CURRENT_LIST_DIR}/exchanges.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/wire_form.cpp
   ${CMAKE_CURRENT_LIST_DIR}/authorization.cpp)
 target_include_directories(irsp_message_exchanges PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(irsp_message_exchanges PUBLIC irsp_schema irsp_account_store caf)
