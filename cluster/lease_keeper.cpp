@@ -32,11 +32,33 @@ std::string digest(const std::vector<std::string>& names) {
 
 lease_keeper::lease_keeper(lease_keeper_config config)
   : cfg_(std::move(config)), thread_([this] { run(); }) {
+  if (!cfg_.store.empty())
+    store_thread_ = std::thread([this] { watch_store(); });
 }
 
 lease_keeper::~lease_keeper() {
   stop_ = true;
+  if (store_thread_.joinable())
+    store_thread_.join();
   thread_.join();
+}
+
+void lease_keeper::publish_lease(std::int64_t id, clock::time_point deadline) {
+  lease_deadline_.store(deadline.time_since_epoch().count(), std::memory_order_release);
+  lease_id_.store(id, std::memory_order_release);
+}
+
+void lease_keeper::watch_store() {
+  etcd_client etcd{cfg_.endpoint, std::chrono::milliseconds(1000)};
+  while (!stop_) {
+    auto id = lease_id_.load(std::memory_order_acquire);
+    bool valid = id != 0
+                 && clock::now().time_since_epoch().count()
+                      < lease_deadline_.load(std::memory_order_acquire);
+    for (auto& shard : cfg_.store)
+      shard->step(etcd, id, valid);
+    std::this_thread::sleep_for(cfg_.poll);
+  }
 }
 
 void lease_keeper::run() {
@@ -69,6 +91,7 @@ void lease_keeper::run() {
       // Stopped, or etcd unreachable, past the deadline: others may own our
       // accounts already. Stop serving before anything else.
       cfg_.fence->revoke();
+      publish_lease(0, {});
       for (auto& shard : cfg_.store)
         shard->lapsed(); // our backups may take our shards over any moment
       fence.reset();
@@ -96,6 +119,7 @@ void lease_keeper::run() {
                                                 std::chrono::seconds(granted->ttl),
                                                 safety_margin);
           cfg_.fence->until(fence->deadline());
+          publish_lease(lease, fence->deadline());
           // Our applied digest went with the old lease: write it again.
           told.clear();
           log("holding lease " + std::to_string(lease) + " (ttl " + std::to_string(granted->ttl)
@@ -119,6 +143,7 @@ void lease_keeper::run() {
       if (left && *left > 0) {
         fence->renewed(sent, std::chrono::seconds(*left));
         cfg_.fence->until(fence->deadline());
+        publish_lease(lease, fence->deadline());
       } else if (left) {
         fence->lost(); // expired in etcd: revoked at the top of the loop
       }
@@ -163,8 +188,6 @@ void lease_keeper::run() {
                    : std::string{"not serving while the owners change"});
       }
     }
-    for (auto& shard : cfg_.store)
-      shard->step(etcd, lease, fence && fence->valid(clock::now()));
     std::this_thread::sleep_for(cfg_.poll);
   }
   if (lease != 0)

@@ -75,10 +75,17 @@ public:
 
 private:
   void run();
+  void watch_store();
+  void publish_lease(std::int64_t id, std::chrono::steady_clock::time_point deadline);
 
   lease_keeper_config cfg_;
   std::atomic<bool> stop_{false};
+  // The lease as the store watches see it (their own thread: their etcd
+  // calls and waits for the view must not delay a keepalive).
+  std::atomic<std::int64_t> lease_id_{0};
+  std::atomic<std::int64_t> lease_deadline_{0};
   std::thread thread_;
+  std::thread store_thread_;
 };
 
 } // namespace irsp::cluster

@@ -175,20 +175,28 @@ void drop_peer_halves(shards_actor* self, const std::string& address,
   one_done();
 }
 
+// What both proxies start with: the shards, the default route, and
+// (put_atom, shard, target).
+caf::message_handler init_shards(shards_actor* self, std::string domain, std::size_t shards) {
+  self->state.targets.resize(std::max<std::size_t>(1, shards));
+  self->state.domain = std::move(domain);
+  ignore_stray_errors(self);
+  route_the_rest(self);
+  return {
+    [self](caf::put_atom, std::uint32_t k, const caf::actor& target) {
+      if (k < self->state.targets.size())
+        self->state.targets[k] = target;
+    },
+  };
+}
+
 } // namespace
 
 caf::actor spawn_account_shards(caf::actor_system& system, std::string domain,
                                 std::size_t shards) {
   return system.spawn([domain, shards](shards_actor* self) -> caf::behavior {
-    self->state.targets.resize(std::max<std::size_t>(1, shards));
-    self->state.domain = domain;
-    ignore_stray_errors(self);
-    route_the_rest(self);
-    return {
-      [self](caf::put_atom, std::uint32_t k, const caf::actor& target) {
-        if (k < self->state.targets.size())
-          self->state.targets[k] = target;
-      },
+    auto put = init_shards(self, domain, shards);
+    return caf::message_handler{
       [self](account::bind_request& r) -> caf::result<bind_status> {
         auto& st = self->state;
         auto u = shard(st, r.user);
@@ -241,23 +249,15 @@ caf::actor spawn_account_shards(caf::actor_system& system, std::string domain,
           [rp](const caf::error& e) mutable { rp.deliver(e); }, std::move(r));
         return rp;
       },
-    };
+    }
+      .or_else(put);
   });
 }
 
 caf::actor spawn_offline_shards(caf::actor_system& system, std::string domain,
                                 std::size_t shards) {
   return system.spawn([domain, shards](shards_actor* self) -> caf::behavior {
-    self->state.targets.resize(std::max<std::size_t>(1, shards));
-    self->state.domain = domain;
-    ignore_stray_errors(self);
-    route_the_rest(self);
-    return {
-      [self](caf::put_atom, std::uint32_t k, const caf::actor& target) {
-        if (k < self->state.targets.size())
-          self->state.targets[k] = target;
-      },
-    };
+    return init_shards(self, domain, shards);
   });
 }
 

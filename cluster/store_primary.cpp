@@ -38,11 +38,13 @@ void store_primary_watch::tell(const std::string& name, std::int64_t epoch) {
 }
 
 void store_primary_watch::lapsed() {
+  std::lock_guard<std::mutex> guard{mutex_};
   if (told_ == cfg_.name)
     tell("", 0);
 }
 
 void store_primary_watch::step(etcd_client& etcd, std::int64_t lease, bool valid) {
+  std::lock_guard<std::mutex> guard{mutex_};
   auto primary = etcd.get(cfg_.keys.primary);
   if (!primary)
     return; // etcd unreachable: the lease fence stops us serving in time

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -47,7 +48,7 @@ struct store_primary_config {
   caf::actor view;
 };
 
-/// One step per poll of the lease keeper's thread: reads the primary key,
+/// One step per poll of the lease keeper's store thread: reads the primary key,
 /// tells the view when it changed, and takes the role with `lease` when
 /// the key is gone and this node may. The epoch of a primary is the key's
 /// create revision, so a later primary always has a larger one.
@@ -67,6 +68,7 @@ public:
 private:
   void tell(const std::string& name, std::int64_t epoch);
 
+  std::mutex mutex_; // step() on the store thread, lapsed() on the lease keeper's
   store_primary_config cfg_;
   std::string told_;
   std::int64_t told_epoch_ = -1;

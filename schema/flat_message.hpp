@@ -34,4 +34,25 @@ bool read_flat(std::string_view bytes, F&& read) {
          == nullptr;
 }
 
+/// The bytes of a message whose root is a `Root`, filled by `fill(builder)`.
+template <class Root, class Fill>
+std::string build_flat(Fill&& fill) {
+  capnp::MallocMessageBuilder message;
+  fill(message.initRoot<Root>());
+  return to_flat(message);
+}
+
+/// A Text field as a std::string.
+inline std::string text_of(capnp::Text::Reader t) {
+  return {t.cStr(), t.size()};
+}
+
+/// A Data field as a std::string, and a std::string as a Data field.
+inline std::string bytes_of(capnp::Data::Reader d) {
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+inline capnp::Data::Reader data_of(const std::string& s) {
+  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
+}
+
 } // namespace irsp::schema

@@ -2,24 +2,11 @@
 // crosses between nodes (schema/wire_form.hpp).
 #include "actors/account/exchanges.hpp"
 
-#include <capnp/message.h>
-
 #include "schema/flat_message.hpp"
 
 namespace irsp::account {
 
 namespace {
-
-std::string text(capnp::Text::Reader t) {
-  return {t.cStr(), t.size()};
-}
-
-template <class Root, class Fill>
-std::string build(Fill fill) {
-  capnp::MallocMessageBuilder b;
-  fill(b.initRoot<Root>());
-  return schema::to_flat(b);
-}
 
 template <class List>
 void put_list(List list, const std::vector<std::string>& xs) {
@@ -31,14 +18,14 @@ template <class List>
 std::vector<std::string> get_list(List list) {
   std::vector<std::string> out;
   for (auto x : list)
-    out.push_back(text(x));
+    out.push_back(schema::text_of(x));
   return out;
 }
 
 } // namespace
 
 std::string to_wire(const register_request& x) {
-  return build<schema::RegisterRequest>([&](auto m) {
+  return schema::build_flat<schema::RegisterRequest>([&](auto m) {
     m.setName(x.name);
     m.setKind(x.kind);
     m.setPassword(x.password);
@@ -53,18 +40,18 @@ std::string to_wire(const register_request& x) {
 
 bool from_wire(std::string_view bytes, register_request& x) {
   return schema::read_flat<schema::RegisterRequest>(bytes, [&](auto m) {
-    x.name = text(m.getName());
+    x.name = schema::text_of(m.getName());
     x.kind = m.getKind();
-    x.password = text(m.getPassword());
-    x.display_name = text(m.getDisplayName());
+    x.password = schema::text_of(m.getPassword());
+    x.display_name = schema::text_of(m.getDisplayName());
     auto d = m.getDevice();
-    x.device = {text(d.getModel()), text(d.getManufacturer()), text(d.getSerial())};
-    x.requester = text(m.getRequester());
+    x.device = {schema::text_of(d.getModel()), schema::text_of(d.getManufacturer()), schema::text_of(d.getSerial())};
+    x.requester = schema::text_of(m.getRequester());
   });
 }
 
 std::string to_wire(const register_response& x) {
-  return build<schema::RegisterResponse>([&](auto m) {
+  return schema::build_flat<schema::RegisterResponse>([&](auto m) {
     m.setStatus(x.status);
     m.setAddress(x.address);
     m.setVerificationCode(x.verification_code);
@@ -74,13 +61,13 @@ std::string to_wire(const register_response& x) {
 bool from_wire(std::string_view bytes, register_response& x) {
   return schema::read_flat<schema::RegisterResponse>(bytes, [&](auto m) {
     x.status = m.getStatus();
-    x.address = text(m.getAddress());
-    x.verification_code = text(m.getVerificationCode());
+    x.address = schema::text_of(m.getAddress());
+    x.verification_code = schema::text_of(m.getVerificationCode());
   });
 }
 
 std::string to_wire(const modify_request& x) {
-  return build<schema::ModifyRequest>([&](auto m) {
+  return schema::build_flat<schema::ModifyRequest>([&](auto m) {
     m.setAddress(x.address);
     auto changes = m.initChanges(static_cast<unsigned>(x.changes.size()));
     for (unsigned i = 0; i < changes.size(); ++i) {
@@ -94,17 +81,17 @@ std::string to_wire(const modify_request& x) {
 
 bool from_wire(std::string_view bytes, modify_request& x) {
   return schema::read_flat<schema::ModifyRequest>(bytes, [&](auto m) {
-    x.address = text(m.getAddress());
+    x.address = schema::text_of(m.getAddress());
     x.changes.clear();
     for (auto c : m.getChanges())
-      x.changes.emplace_back(text(c.getKey()), text(c.getValue()));
+      x.changes.emplace_back(schema::text_of(c.getKey()), schema::text_of(c.getValue()));
     x.expected_version = m.getExpectedVersion();
-    x.requester = text(m.getRequester());
+    x.requester = schema::text_of(m.getRequester());
   });
 }
 
 std::string to_wire(const modify_response& x) {
-  return build<schema::ModifyResponse>([&](auto m) {
+  return schema::build_flat<schema::ModifyResponse>([&](auto m) {
     m.setStatus(x.status);
     m.setVersion(x.version);
   });
@@ -118,7 +105,7 @@ bool from_wire(std::string_view bytes, modify_response& x) {
 }
 
 std::string to_wire(const delete_request& x) {
-  return build<schema::DeleteRequest>([&](auto m) {
+  return schema::build_flat<schema::DeleteRequest>([&](auto m) {
     m.setAddress(x.address);
     m.setRequester(x.requester);
   });
@@ -126,13 +113,13 @@ std::string to_wire(const delete_request& x) {
 
 bool from_wire(std::string_view bytes, delete_request& x) {
   return schema::read_flat<schema::DeleteRequest>(bytes, [&](auto m) {
-    x.address = text(m.getAddress());
-    x.requester = text(m.getRequester());
+    x.address = schema::text_of(m.getAddress());
+    x.requester = schema::text_of(m.getRequester());
   });
 }
 
 std::string to_wire(const delete_response& x) {
-  return build<schema::DeleteResponse>([&](auto m) {
+  return schema::build_flat<schema::DeleteResponse>([&](auto m) {
     m.setStatus(x.status);
     put_list(m.initUnbound(static_cast<unsigned>(x.unbound.size())), x.unbound);
   });
@@ -146,7 +133,7 @@ bool from_wire(std::string_view bytes, delete_response& x) {
 }
 
 std::string to_wire(const reset_code_request& x) {
-  return build<schema::ResetCodeRequest>([&](auto m) {
+  return schema::build_flat<schema::ResetCodeRequest>([&](auto m) {
     m.setAddress(x.address);
     m.setRequester(x.requester);
   });
@@ -154,13 +141,13 @@ std::string to_wire(const reset_code_request& x) {
 
 bool from_wire(std::string_view bytes, reset_code_request& x) {
   return schema::read_flat<schema::ResetCodeRequest>(bytes, [&](auto m) {
-    x.address = text(m.getAddress());
-    x.requester = text(m.getRequester());
+    x.address = schema::text_of(m.getAddress());
+    x.requester = schema::text_of(m.getRequester());
   });
 }
 
 std::string to_wire(const reset_code_response& x) {
-  return build<schema::ResetCodeResponse>([&](auto m) {
+  return schema::build_flat<schema::ResetCodeResponse>([&](auto m) {
     m.setStatus(x.status);
     m.setVerificationCode(x.verification_code);
     put_list(m.initUnbound(static_cast<unsigned>(x.unbound.size())), x.unbound);
@@ -170,13 +157,13 @@ std::string to_wire(const reset_code_response& x) {
 bool from_wire(std::string_view bytes, reset_code_response& x) {
   return schema::read_flat<schema::ResetCodeResponse>(bytes, [&](auto m) {
     x.status = m.getStatus();
-    x.verification_code = text(m.getVerificationCode());
+    x.verification_code = schema::text_of(m.getVerificationCode());
     x.unbound = get_list(m.getUnbound());
   });
 }
 
 std::string to_wire(const bind_request& x) {
-  return build<schema::Bind>([&](auto m) {
+  return schema::build_flat<schema::Bind>([&](auto m) {
     m.setUser(x.user);
     m.setDevice(x.device);
     m.setCode(x.code);
@@ -185,14 +172,14 @@ std::string to_wire(const bind_request& x) {
 
 bool from_wire(std::string_view bytes, bind_request& x) {
   return schema::read_flat<schema::Bind>(bytes, [&](auto m) {
-    x.user = text(m.getUser());
-    x.device = text(m.getDevice());
-    x.code = text(m.getCode());
+    x.user = schema::text_of(m.getUser());
+    x.device = schema::text_of(m.getDevice());
+    x.code = schema::text_of(m.getCode());
   });
 }
 
 std::string to_wire(const unbind_request& x) {
-  return build<schema::Unbind>([&](auto m) {
+  return schema::build_flat<schema::Unbind>([&](auto m) {
     m.setAccount(x.account);
     m.setPeer(x.peer);
   });
@@ -200,8 +187,8 @@ std::string to_wire(const unbind_request& x) {
 
 bool from_wire(std::string_view bytes, unbind_request& x) {
   return schema::read_flat<schema::Unbind>(bytes, [&](auto m) {
-    x.account = text(m.getAccount());
-    x.peer = text(m.getPeer());
+    x.account = schema::text_of(m.getAccount());
+    x.peer = schema::text_of(m.getPeer());
   });
 }
 

@@ -33,30 +33,18 @@ bool newer(const presence_event& a, const presence_event& b) {
 
 } // namespace
 
+// Stored as sent between nodes (the schema's LifecycleEvent), without the
+// peers it went to: those are of the moment, not of the account.
 std::string encode_event(const presence_event& ev) {
-  capnp::MallocMessageBuilder b;
-  auto m = b.initRoot<schema::LifecycleEvent>();
-  m.setAddress(ev.address);
-  m.setKind(ev.kind);
-  m.setState(ev.state);
-  m.setEpoch(ev.epoch);
-  m.setSequence(ev.sequence);
-  m.setAtMs(ev.at_ms);
-  m.setCursor(ev.cursor);
-  return schema::to_flat(b);
+  if (ev.bound.empty())
+    return to_wire(ev);
+  auto stored = ev;
+  stored.bound.clear();
+  return to_wire(stored);
 }
 
 bool decode_event(std::string_view v, presence_event& out) {
-  return schema::read_flat<schema::LifecycleEvent>(v, [&](auto m) {
-    out.address = m.getAddress().cStr();
-    out.kind = m.getKind();
-    out.state = m.getState();
-    out.epoch = m.getEpoch();
-    out.sequence = m.getSequence();
-    out.at_ms = m.getAtMs();
-    out.cursor = m.getCursor();
-    out.bound.clear();
-  });
+  return from_wire(v, out);
 }
 
 struct lifecycle_store::pending {

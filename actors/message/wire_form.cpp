@@ -2,84 +2,58 @@
 // structs, for what crosses between nodes (schema/wire_form.hpp).
 #include "actors/message/exchanges.hpp"
 
-#include <capnp/message.h>
-
 #include "schema/flat_message.hpp"
 
 namespace irsp::message {
 
-namespace {
-
-capnp::Data::Reader data(const std::string& s) {
-  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
-}
-
-std::string text(capnp::Data::Reader d) {
-  return {reinterpret_cast<const char*>(d.begin()), d.size()};
-}
-
-std::string text(capnp::Text::Reader t) {
-  return {t.cStr(), t.size()};
-}
-
-// Builds a message whose root is a `Root`, filled by `fill`; its bytes.
-template <class Root, class Fill>
-std::string build(Fill fill) {
-  capnp::MallocMessageBuilder b;
-  fill(b.initRoot<Root>());
-  return schema::to_flat(b);
-}
-
-} // namespace
-
 std::string to_wire(const upload_request& x) {
-  return build<schema::Upload>([&](auto m) {
+  return schema::build_flat<schema::Upload>([&](auto m) {
     m.setFrom(x.from);
     m.setApplication(x.application);
-    m.setPayload(data(x.payload));
+    m.setPayload(schema::data_of(x.payload));
   });
 }
 
 bool from_wire(std::string_view bytes, upload_request& x) {
   return schema::read_flat<schema::Upload>(bytes, [&](auto m) {
-    x.from = text(m.getFrom());
-    x.application = text(m.getApplication());
-    x.payload = text(m.getPayload());
+    x.from = schema::text_of(m.getFrom());
+    x.application = schema::text_of(m.getApplication());
+    x.payload = schema::bytes_of(m.getPayload());
   });
 }
 
 std::string to_wire(const upload_response& x) {
-  return build<schema::UploadResponse>([&](auto m) {
+  return schema::build_flat<schema::UploadResponse>([&](auto m) {
     m.setStatus(x.status);
-    m.setReply(data(x.reply));
+    m.setReply(schema::data_of(x.reply));
   });
 }
 
 bool from_wire(std::string_view bytes, upload_response& x) {
   return schema::read_flat<schema::UploadResponse>(bytes, [&](auto m) {
     x.status = m.getStatus();
-    x.reply = text(m.getReply());
+    x.reply = schema::bytes_of(m.getReply());
   });
 }
 
 std::string to_wire(const push_request& x) {
-  return build<schema::Push>([&](auto m) {
+  return schema::build_flat<schema::Push>([&](auto m) {
     m.setApplication(x.application);
     m.setTo(x.to);
-    m.setPayload(data(x.payload));
+    m.setPayload(schema::data_of(x.payload));
   });
 }
 
 bool from_wire(std::string_view bytes, push_request& x) {
   return schema::read_flat<schema::Push>(bytes, [&](auto m) {
-    x.application = text(m.getApplication());
-    x.to = text(m.getTo());
-    x.payload = text(m.getPayload());
+    x.application = schema::text_of(m.getApplication());
+    x.to = schema::text_of(m.getTo());
+    x.payload = schema::bytes_of(m.getPayload());
   });
 }
 
 std::string to_wire(const push_response& x) {
-  return build<schema::PushResponse>([&](auto m) {
+  return schema::build_flat<schema::PushResponse>([&](auto m) {
     m.setStatus(x.status);
     m.setSessions(x.sessions);
   });
@@ -93,40 +67,40 @@ bool from_wire(std::string_view bytes, push_response& x) {
 }
 
 std::string to_wire(const app_message_request& x) {
-  return build<schema::AppMessage>([&](auto m) {
+  return schema::build_flat<schema::AppMessage>([&](auto m) {
     m.setFrom(x.from);
     m.setTo(x.to);
-    m.setPayload(data(x.payload));
+    m.setPayload(schema::data_of(x.payload));
   });
 }
 
 bool from_wire(std::string_view bytes, app_message_request& x) {
   return schema::read_flat<schema::AppMessage>(bytes, [&](auto m) {
-    x.from = text(m.getFrom());
-    x.to = text(m.getTo());
-    x.payload = text(m.getPayload());
+    x.from = schema::text_of(m.getFrom());
+    x.to = schema::text_of(m.getTo());
+    x.payload = schema::bytes_of(m.getPayload());
   });
 }
 
 std::string to_wire(const app_message_response& x) {
-  return build<schema::AppMessageResponse>([&](auto m) {
+  return schema::build_flat<schema::AppMessageResponse>([&](auto m) {
     m.setStatus(x.status);
-    m.setReply(data(x.reply));
+    m.setReply(schema::data_of(x.reply));
   });
 }
 
 bool from_wire(std::string_view bytes, app_message_response& x) {
   return schema::read_flat<schema::AppMessageResponse>(bytes, [&](auto m) {
     x.status = m.getStatus();
-    x.reply = text(m.getReply());
+    x.reply = schema::bytes_of(m.getReply());
   });
 }
 
 std::string to_wire(const direct_request& x) {
-  return build<schema::DirectMessage>([&](auto m) {
+  return schema::build_flat<schema::DirectMessage>([&](auto m) {
     m.setFrom(x.from);
     m.setTo(x.to);
-    m.setPayload(data(x.payload));
+    m.setPayload(schema::data_of(x.payload));
     m.setResource(x.resource);
     m.setIfAbsent(x.if_absent);
   });
@@ -134,16 +108,16 @@ std::string to_wire(const direct_request& x) {
 
 bool from_wire(std::string_view bytes, direct_request& x) {
   return schema::read_flat<schema::DirectMessage>(bytes, [&](auto m) {
-    x.from = text(m.getFrom());
-    x.to = text(m.getTo());
-    x.payload = text(m.getPayload());
-    x.resource = text(m.getResource());
+    x.from = schema::text_of(m.getFrom());
+    x.to = schema::text_of(m.getTo());
+    x.payload = schema::bytes_of(m.getPayload());
+    x.resource = schema::text_of(m.getResource());
     x.if_absent = m.getIfAbsent();
   });
 }
 
 std::string to_wire(const direct_response& x) {
-  return build<schema::DirectResponse>([&](auto m) {
+  return schema::build_flat<schema::DirectResponse>([&](auto m) {
     m.setStatus(x.status);
     m.setSessions(x.sessions);
   });
@@ -157,7 +131,7 @@ bool from_wire(std::string_view bytes, direct_response& x) {
 }
 
 std::string to_wire(const presence_event& x) {
-  return build<schema::LifecycleEvent>([&](auto m) {
+  return schema::build_flat<schema::LifecycleEvent>([&](auto m) {
     m.setAddress(x.address);
     m.setKind(x.kind);
     m.setState(x.state);
@@ -173,7 +147,7 @@ std::string to_wire(const presence_event& x) {
 
 bool from_wire(std::string_view bytes, presence_event& x) {
   return schema::read_flat<schema::LifecycleEvent>(bytes, [&](auto m) {
-    x.address = text(m.getAddress());
+    x.address = schema::text_of(m.getAddress());
     x.kind = m.getKind();
     x.state = m.getState();
     x.epoch = m.getEpoch();
@@ -182,15 +156,15 @@ bool from_wire(std::string_view bytes, presence_event& x) {
     x.cursor = m.getCursor();
     x.bound.clear();
     for (auto b : m.getBound())
-      x.bound.push_back(text(b));
+      x.bound.push_back(schema::text_of(b));
   });
 }
 
 std::string to_wire(const delivery& x) {
-  return build<schema::OfflineMessage>([&](auto m) {
+  return schema::build_flat<schema::OfflineMessage>([&](auto m) {
     m.setKind(x.kind);
     m.setFrom(x.from);
-    m.setPayload(data(x.payload));
+    m.setPayload(schema::data_of(x.payload));
     m.setStoredMs(x.stored_ms);
   });
 }
@@ -198,8 +172,8 @@ std::string to_wire(const delivery& x) {
 bool from_wire(std::string_view bytes, delivery& x) {
   return schema::read_flat<schema::OfflineMessage>(bytes, [&](auto m) {
     x.kind = m.getKind();
-    x.from = text(m.getFrom());
-    x.payload = text(m.getPayload());
+    x.from = schema::text_of(m.getFrom());
+    x.payload = schema::bytes_of(m.getPayload());
     x.stored_ms = m.getStoredMs();
   });
 }
