@@ -124,9 +124,11 @@ class OperatorSurface(OneNodeTestCase):
                          if s.name.endswith("_bucket") and s.labels["exchange"] == "upload")
         self.assertEqual([v for _, v in buckets], sorted(v for _, v in buckets))
 
-        # The login's session went online: one transition more in the stream,
-        # and the store holds keys.
-        self.assertGreaterEqual(after.value("irsp_lifecycle_events_kept"), 1)
+        # The login's session went online: one transition more in the stream
+        # (written by the stream's writer, which the login does not wait
+        # for), and the store holds keys.
+        await self.wait_for(lambda s: s.value("irsp_lifecycle_events_kept") >= 1,
+                            "the login's transition in the stream")
         self.assertGreater(after.value("irsp_rocksdb_estimated_keys"), 0)
 
         await client.close()
