@@ -22,6 +22,8 @@ enum UploadStatus {
   payloadTooLarge @4;
   notAllowed @5;          # the sender may not use this application
   applicationFailure @6;  # the application failed while handling it
+  unknownDomain @7;       # an application of another domain this AS has no link to
+  peerUnreachable @8;     # the application's AS is linked but cannot be reached now; retry later
 }
 
 # Issue 15: where an account stands. Suspect: it has sessions, but none has
@@ -65,6 +67,8 @@ enum PushStatus {
   storageFailure @6;      # recipient offline and the queue could not be written
   noSuchApplication @7;   # the sending application is not registered
   storageUnavailable @8;  # no live copy of the data (no backup): try again later
+  unknownDomain @9;       # an account of another domain this AS has no link to
+  peerUnreachable @10;    # the account's AS is linked but cannot be reached now; retry later
 }
 
 # §8.4 application to application in the same AS (Table 7).
@@ -80,6 +84,9 @@ enum AppMessageStatus {
   rejected @3;
   payloadTooLarge @4;
   applicationFailure @5;
+  unknownDomain @6;       # an application of another domain this AS has no link to
+  peerUnreachable @7;     # its AS is linked but cannot be reached now; retry later
+  notAllowed @8;          # across ASs: the sender is not of the linked peer's domain
 }
 
 # Core protocol (ISO/IEC 14543-5-8): a user binds a device by presenting the

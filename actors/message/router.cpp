@@ -17,6 +17,7 @@
 #include "actors/message/exchanges.hpp"
 #include "actors/principal/principal_actor.hpp"
 #include "actors/service_actor.hpp"
+#include "cluster/as_link_atoms.hpp"
 #include "cluster/placement.hpp"
 
 namespace irsp::message {
@@ -63,6 +64,8 @@ struct router_state {
   std::unordered_map<std::string, shadow_entry> shadows;
   caf::actor unreachable;
   bool clustered = false; // told of owners at least once
+  // Links to other ASs by their domain (cluster/as_link.hpp); empty: none.
+  std::unordered_map<std::string, caf::actor> as_links;
 
   static inline const char* name = "irsp.router";
 };
@@ -84,6 +87,26 @@ std::string app_name(const router_state& st, const std::string& address) {
   if (!parts)
     return address.find('@') == std::string::npos ? address : std::string{};
   return parts->second == st.apps_domain ? parts->first : std::string{};
+}
+
+// The domain of an address of another AS (`d` for name@d and name@apps.d);
+// empty for this AS's addresses and for bare application names.
+std::string foreign_domain(const router_state& st, const std::string& address) {
+  auto parts = account::split_address(address);
+  if (!parts || parts->second == st.cfg.domain || parts->second == st.apps_domain)
+    return {};
+  return parts->second.compare(0, 5, "apps.") == 0 ? parts->second.substr(5) : parts->second;
+}
+
+// Whether `address` is an application of the AS of `domain`.
+bool is_app_of(const std::string& address, const std::string& domain) {
+  auto parts = account::split_address(address);
+  return parts && parts->second == "apps." + domain;
+}
+
+caf::actor as_link_to(const router_state& st, const std::string& domain) {
+  auto i = st.as_links.find(domain);
+  return i == st.as_links.end() ? caf::actor{} : i->second;
 }
 
 // A stand-in for a node that owns accounts but cannot be reached now (or
@@ -400,6 +423,15 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
           return upload_response{upload_status::PAYLOAD_TOO_LARGE, {}};
         if (!may_upload(r.from, st.apps_domain))
           return upload_response{upload_status::NOT_ALLOWED, {}};
+        if (auto peer = foreign_domain(st, r.application); !peer.empty()) {
+          // §8.7 across ASs: over the peer's link; it authorizes.
+          if (!is_app_of(r.application, peer))
+            return upload_response{upload_status::NO_SUCH_APPLICATION, {}};
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return upload_response{upload_status::UNKNOWN_DOMAIN, {}};
+          return forward<upload_response>(self, link, std::move(r));
+        }
         r.application = app_name(st, r.application);
         auto app = find_app(st, r.application);
         if (!app)
@@ -415,6 +447,17 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto parts = account::split_address(r.to);
         if (parts && parts->second == st.apps_domain) // applications talk by §8.4
           return push_response{push_status::NOT_ALLOWED, 0};
+        if (auto peer = foreign_domain(st, r.to); !peer.empty()) {
+          if (parts->second != peer) // another AS's application
+            return push_response{push_status::NOT_ALLOWED, 0};
+          // §8.7 the push back to an account of another AS, over its link.
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return push_response{push_status::UNKNOWN_DOMAIN, 0};
+          if (r.application.find('@') == std::string::npos)
+            r.application += "@" + st.apps_domain;
+          return forward<push_response>(self, link, std::move(r));
+        }
         auto to = normalise(st, r.to);
         if (to.empty())
           return push_response{push_status::NO_SUCH_ACCOUNT, 0};
@@ -439,6 +482,17 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto& st = self->state;
         if (r.payload.size() > st.cfg.max_payload)
           return app_message_response{app_message_status::PAYLOAD_TOO_LARGE, {}};
+        if (auto peer = foreign_domain(st, r.to); !peer.empty()) {
+          // §8.6 across ASs: only this AS's own applications send there.
+          if (!is_app_of(r.to, peer) || is_external_sender(r.from) || !find_app(st, r.from))
+            return app_message_response{app_message_status::NO_SUCH_APPLICATION, {}};
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return app_message_response{app_message_status::UNKNOWN_DOMAIN, {}};
+          if (r.from.find('@') == std::string::npos)
+            r.from += "@" + st.apps_domain;
+          return forward<app_message_response>(self, link, std::move(r));
+        }
         r.to = app_name(st, r.to);
         auto app = find_app(st, r.to);
         // §8.8.3: the inbound HTTPS gateway sends as "external:<key id>",
@@ -573,6 +627,48 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
             self->send(r, peer_app_atom::value, st.node_name, name, app, s);
         st.apps.emplace(name, app_entry{app, std::move(s)});
         return true;
+      },
+      // -- from the links to other ASs (cluster/as_link.hpp) ------------------
+      // The link's endpoint has checked that the source is of the peer's
+      // domain and the target of ours; what follows is this AS's own rule:
+      // any account of a linked peer may upload to our applications, any of
+      // its applications may push to our accounts and message our applications.
+      [self](cluster::as_link_atom, const std::string& domain, const caf::actor& link) {
+        self->state.as_links[domain] = link;
+      },
+      [self](cluster::as_link_atom, upload_request& r) -> caf::result<upload_response> {
+        auto& st = self->state;
+        if (r.payload.size() > st.cfg.max_payload)
+          return upload_response{upload_status::PAYLOAD_TOO_LARGE, {}};
+        r.application = app_name(st, r.application);
+        auto app = find_app(st, r.application);
+        if (!app)
+          return upload_response{upload_status::NO_SUCH_APPLICATION, {}};
+        return forward<upload_response>(self, app, std::move(r));
+      },
+      [self](cluster::as_link_atom a, push_request& r) -> caf::result<push_response> {
+        auto& st = self->state;
+        if (r.payload.size() > st.cfg.max_payload)
+          return push_response{push_status::PAYLOAD_TOO_LARGE, 0};
+        auto to = normalise(st, r.to);
+        if (to.empty())
+          return push_response{push_status::NO_SUCH_ACCOUNT, 0};
+        r.to = to;
+        if (auto home = home_router(self, to)) {
+          self->delegate(home, a, std::move(r));
+          return caf::delegated<push_response>{};
+        }
+        return forward<push_response>(self, principal_for(self, to), std::move(r));
+      },
+      [self](cluster::as_link_atom, app_message_request& r) -> caf::result<app_message_response> {
+        auto& st = self->state;
+        if (r.payload.size() > st.cfg.max_payload)
+          return app_message_response{app_message_status::PAYLOAD_TOO_LARGE, {}};
+        r.to = app_name(st, r.to);
+        auto app = find_app(st, r.to);
+        if (!app)
+          return app_message_response{app_message_status::NO_SUCH_APPLICATION, {}};
+        return forward<app_message_response>(self, app, std::move(r));
       },
       // -- between the routers of one AS --------------------------------------
       [self](home_atom, caf::message& inner) -> caf::result<caf::message> {

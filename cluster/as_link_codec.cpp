@@ -1,0 +1,179 @@
+// IRSP §8.5–8.7 between ASs: LinkRequest/LinkReply bytes and the source rule.
+#include "cluster/as_link_codec.hpp"
+
+#include <capnp/message.h>
+
+#include "actors/account/name_rules.hpp"
+#include "irsp/schema/federation.capnp.h"
+#include "schema/flat_message.hpp"
+
+namespace irsp::cluster {
+
+namespace {
+
+kj::ArrayPtr<const kj::byte> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
+}
+
+std::string text(capnp::Text::Reader t) {
+  return {t.cStr(), t.size()};
+}
+
+std::string data(capnp::Data::Reader d) {
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+
+// The part after '@'; empty when there is none.
+std::string host_of(const std::string& address) {
+  auto parts = account::split_address(address);
+  return parts ? parts->second : std::string{};
+}
+
+bool is_app_of(const std::string& address, const std::string& domain) {
+  return host_of(address) == "apps." + domain;
+}
+
+bool is_account_of(const std::string& address, const std::string& domain) {
+  return host_of(address) == domain;
+}
+
+} // namespace
+
+std::string encode_request(const link_request& request) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::LinkRequest>();
+  if (auto* u = std::get_if<message::upload_request>(&request)) {
+    auto b = root.initUpload();
+    b.setFrom(u->from);
+    b.setApplication(u->application);
+    b.setPayload(bytes_of(u->payload));
+  } else if (auto* p = std::get_if<message::push_request>(&request)) {
+    auto b = root.initPush();
+    b.setApplication(p->application);
+    b.setTo(p->to);
+    b.setPayload(bytes_of(p->payload));
+  } else if (auto* a = std::get_if<message::app_message_request>(&request)) {
+    auto b = root.initAppMessage();
+    b.setFrom(a->from);
+    b.setTo(a->to);
+    b.setPayload(bytes_of(a->payload));
+  }
+  return schema::to_flat(message);
+}
+
+std::optional<link_request> decode_request(std::string_view bytes) {
+  std::optional<link_request> out;
+  bool ok = schema::read_flat<schema::LinkRequest>(bytes, [&](schema::LinkRequest::Reader r) {
+    switch (r.which()) {
+      case schema::LinkRequest::UPLOAD: {
+        auto u = r.getUpload();
+        out = message::upload_request{text(u.getFrom()), text(u.getApplication()),
+                                      data(u.getPayload())};
+        break;
+      }
+      case schema::LinkRequest::PUSH: {
+        auto p = r.getPush();
+        out = message::push_request{text(p.getApplication()), text(p.getTo()),
+                                    data(p.getPayload())};
+        break;
+      }
+      case schema::LinkRequest::APP_MESSAGE: {
+        auto a = r.getAppMessage();
+        out = message::app_message_request{text(a.getFrom()), text(a.getTo()),
+                                           data(a.getPayload())};
+        break;
+      }
+    }
+  });
+  if (!ok)
+    return std::nullopt;
+  return out;
+}
+
+std::string encode_reply(const message::upload_response& reply) {
+  capnp::MallocMessageBuilder message;
+  auto b = message.initRoot<schema::LinkReply>().initUpload();
+  b.setStatus(reply.status);
+  b.setReply(bytes_of(reply.reply));
+  return schema::to_flat(message);
+}
+
+std::string encode_reply(const message::push_response& reply) {
+  capnp::MallocMessageBuilder message;
+  auto b = message.initRoot<schema::LinkReply>().initPush();
+  b.setStatus(reply.status);
+  b.setSessions(reply.sessions);
+  return schema::to_flat(message);
+}
+
+std::string encode_reply(const message::app_message_response& reply) {
+  capnp::MallocMessageBuilder message;
+  auto b = message.initRoot<schema::LinkReply>().initAppMessage();
+  b.setStatus(reply.status);
+  b.setReply(bytes_of(reply.reply));
+  return schema::to_flat(message);
+}
+
+bool decode_reply(std::string_view bytes, message::upload_response& out) {
+  bool right = false;
+  bool ok = schema::read_flat<schema::LinkReply>(bytes, [&](schema::LinkReply::Reader r) {
+    if (!r.isUpload())
+      return;
+    out = {r.getUpload().getStatus(), data(r.getUpload().getReply())};
+    right = true;
+  });
+  return ok && right;
+}
+
+bool decode_reply(std::string_view bytes, message::push_response& out) {
+  bool right = false;
+  bool ok = schema::read_flat<schema::LinkReply>(bytes, [&](schema::LinkReply::Reader r) {
+    if (!r.isPush())
+      return;
+    out = {r.getPush().getStatus(), r.getPush().getSessions()};
+    right = true;
+  });
+  return ok && right;
+}
+
+bool decode_reply(std::string_view bytes, message::app_message_response& out) {
+  bool right = false;
+  bool ok = schema::read_flat<schema::LinkReply>(bytes, [&](schema::LinkReply::Reader r) {
+    if (!r.isAppMessage())
+      return;
+    out = {r.getAppMessage().getStatus(), data(r.getAppMessage().getReply())};
+    right = true;
+  });
+  return ok && right;
+}
+
+std::string domain_of(const std::string& address) {
+  auto host = host_of(address);
+  return host.compare(0, 5, "apps.") == 0 ? host.substr(5) : host;
+}
+
+std::string check_source(const link_request& request, const std::string& peer_domain,
+                         const std::string& own_domain) {
+  auto refuse = [](const std::string& what, const std::string& address) {
+    return what + " '" + address + "'";
+  };
+  if (auto* u = std::get_if<message::upload_request>(&request)) {
+    if (!is_account_of(u->from, peer_domain))
+      return refuse("upload from outside the peer's domain:", u->from);
+    if (!is_app_of(u->application, own_domain))
+      return refuse("upload for an application not of this AS:", u->application);
+  } else if (auto* p = std::get_if<message::push_request>(&request)) {
+    if (!is_app_of(p->application, peer_domain))
+      return refuse("push from outside the peer's applications:", p->application);
+    if (!is_account_of(p->to, own_domain))
+      return refuse("push for an account not of this AS:", p->to);
+  } else if (auto* a = std::get_if<message::app_message_request>(&request)) {
+    if (!is_app_of(a->from, peer_domain))
+      return refuse("app message from outside the peer's applications:", a->from);
+    if (!is_app_of(a->to, own_domain))
+      return refuse("app message for an application not of this AS:", a->to);
+  }
+  return {};
+}
+
+} // namespace irsp::cluster

@@ -1,0 +1,37 @@
+# IRSP §8.5–8.7 between ASs: what one AS sends another over their link
+# (cluster/as_link.hpp, docs/federation.md). Only these bytes cross the AS
+# boundary; the receiving AS decodes them, checks that every source address
+# belongs to the linked peer's domain, and applies its own authorization.
+@0xe2007fdf4b5f6203;
+
+using Cxx = import "/capnp/c++.capnp";
+using Messaging = import "messaging.capnp";
+$Cxx.namespace("irsp::schema");
+
+# One request over an AS link. Addresses are full: name@domain for accounts,
+# name@apps.domain for applications.
+struct LinkRequest {
+  union {
+    upload @0 :Messaging.Upload;          # §8.7 to an application of the receiver
+    push @1 :Messaging.Push;              # §8.7 the push back, to an account of the receiver
+    appMessage @2 :Messaging.AppMessage;  # §8.6 application to application
+  }
+}
+
+# Its answer, of the same kind as the request.
+struct LinkReply {
+  union {
+    upload :group {
+      status @0 :Messaging.UploadStatus;
+      reply @1 :Data;
+    }
+    push :group {
+      status @2 :Messaging.PushStatus;
+      sessions @3 :UInt32;
+    }
+    appMessage :group {
+      status @4 :Messaging.AppMessageStatus;
+      reply @5 :Data;
+    }
+  }
+}
