@@ -19,6 +19,17 @@ from test_https_inbound import sign
 from xmpp_support import IRSP
 
 PASSWORD = "correct horse battery"
+RELAY = os.environ.get("IRSP_AS_RELAY")
+
+
+class RelayNode(Node):
+    """tests/support/as_relay.cpp: a node embedded with node_options::as_peers
+    and an application `relay` that messages applications of other ASs."""
+
+    def __init__(self, data_dir, domain, as_peer):
+        super().__init__(data_dir)
+        self.args = [RELAY, data_dir, str(self.c2s_port), str(self.c2s_tls_port), domain,
+                     as_peer]
 
 
 async def register(node, name, domain, password=PASSWORD):
@@ -249,6 +260,35 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
         finally:
             await user.close()
         self.assertEqual(as2.log_lines("a queued push ended"), [])
+
+    @unittest.skipUnless(RELAY, "IRSP_AS_RELAY not set")
+    async def test_an_application_messages_an_application_of_another_as(self):
+        as2 = self.start_as2()
+        as1 = RelayNode(self.dir("as1"), "as1.example",
+                        "domain=as2.example,ca=%s,connect=127.0.0.1:%d"
+                        % (self.ca("as2"), self.as2_port))
+        as1.__enter__()
+        self.nodes.append(as1)
+        await self.wait_log(as1, "as-link as2.example: up")
+        user = await register(as1, "erin", "as1.example")
+        try:
+            # relay@apps.as1 sends to echo@apps.as2, which answers with the payload.
+            reply = await upload(user, "relay@apps.as1.example", "echo@apps.as2.example ping 8.6")
+            self.assertEqual(xs.status_of(reply), "accepted", reply)
+            _, payload = await user.next_push()
+            self.assertEqual(payload, "relayed delivered ping 8.6")
+            # An application as2 does not have: as2's own answer comes back.
+            reply = await upload(user, "relay@apps.as1.example", "nobody@apps.as2.example x")
+            self.assertEqual(xs.status_of(reply), "accepted", reply)
+            _, payload = await user.next_push()
+            self.assertEqual(payload.strip(), "relayed no-such-application")
+            # A domain with no link.
+            reply = await upload(user, "relay@apps.as1.example", "echo@apps.as9.example x")
+            _, payload = await user.next_push()
+            self.assertEqual(payload.strip(), "relayed unknown-domain")
+        finally:
+            await user.close()
+        self.assertEqual(as2.log_lines("refused"), [])
 
 
 if __name__ == "__main__":
