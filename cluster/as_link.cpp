@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <type_traits>
+#include <vector>
 
 #include "actors/service_actor.hpp"
 #include "cluster/as_link_atoms.hpp"
@@ -71,7 +72,10 @@ struct link_state {
   as_link_config cfg;
   caf::actor connector; // the link system's caf::openssl middleman actor
   caf::actor endpoint;  // ours, told to the peer we dial
-  caf::actor peer;      // the peer's endpoint; null while not connected
+  // The peer's endpoints, newest last: one when we dial; when it dials us,
+  // one per node of the peer's cluster that did. Empty: not connected.
+  std::vector<caf::actor> peers;
+  const caf::actor* peer() const { return peers.empty() ? nullptr : &peers.back(); }
   unsigned failures = 0;
   bool dialing = false;
   bool failure_logged = false; // one line per outage, not per attempt
@@ -93,12 +97,10 @@ void drain(link_actor* self);
 
 void adopt(link_actor* self, caf::actor peer) {
   auto& st = self->state;
-  if (!peer || peer == st.peer)
+  if (!peer || std::find(st.peers.begin(), st.peers.end(), peer) != st.peers.end())
     return;
-  if (st.peer)
-    self->demonitor(st.peer);
-  st.peer = std::move(peer);
-  self->monitor(st.peer);
+  self->monitor(peer);
+  st.peers.push_back(std::move(peer));
   st.failures = 0;
   st.failure_logged = false;
   log_line(st.cfg, "up");
@@ -110,14 +112,14 @@ void adopt(link_actor* self, caf::actor peer) {
 // peer has answered for it.
 void drain(link_actor* self) {
   auto& st = self->state;
-  if (!st.queue || st.draining || !st.peer)
+  if (!st.queue || st.draining || !st.peer())
     return;
   auto item = st.queue->front();
   if (!item)
     return;
   st.draining = true;
   auto seq = item->first;
-  self->request(st.peer, st.cfg.request_timeout, as_frame_atom::value, std::move(item->second))
+  self->request(*st.peer(), st.cfg.request_timeout, as_frame_atom::value, std::move(item->second))
     .then(
       [self, seq](std::string& bytes) {
         auto& st = self->state;
@@ -152,7 +154,7 @@ void dial_later(link_actor* self) {
 
 void dial(link_actor* self) {
   auto& st = self->state;
-  if (!st.cfg.peer.connect || st.dialing || st.peer)
+  if (!st.cfg.peer.connect || st.dialing || st.peer())
     return;
   st.dialing = true;
   auto where = *st.cfg.peer.connect;
@@ -189,10 +191,10 @@ caf::result<typename kind_of<Request>::response> send_over(link_actor* self, Req
   using kind = kind_of<Request>;
   using response = typename kind::response;
   auto& st = self->state;
-  if (!st.peer)
+  if (!st.peer())
     return kind::unreachable();
   auto rp = self->make_response_promise<response>();
-  self->request(st.peer, st.cfg.request_timeout, as_frame_atom::value, encode_request(r))
+  self->request(*st.peer(), st.cfg.request_timeout, as_frame_atom::value, encode_request(r))
     .then(
       [rp](std::string& bytes) mutable {
         response out;
@@ -214,11 +216,14 @@ caf::behavior link_behavior(link_actor* self, as_link_config cfg, caf::actor con
   ignore_stray_errors(self);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    if (!st.peer || dm.source != st.peer.address())
+    auto i = std::find_if(st.peers.begin(), st.peers.end(),
+                          [&](const caf::actor& p) { return p.address() == dm.source; });
+    if (i == st.peers.end())
       return;
-    st.peer = nullptr;
+    st.peers.erase(i);
     log_line(st.cfg, "lost (" + self->system().render(dm.reason) + ")");
-    dial_later(self);
+    if (st.peers.empty())
+      dial_later(self);
   });
   self->send(self, as_dial_atom::value);
   // Its handle goes over the link as the sender of its requests, so the
@@ -243,7 +248,7 @@ caf::behavior link_behavior(link_actor* self, as_link_config cfg, caf::actor con
     [self](upload_request& r) { return send_over(self, r); },
     [self](push_request& r) -> caf::result<push_response> {
       auto& st = self->state;
-      if (!st.queue || (st.peer && st.queue->size() == 0))
+      if (!st.queue || (st.peer() && st.queue->size() == 0))
         return send_over(self, r);
       switch (st.queue->push(encode_request(r))) {
         case as_link_queue::put_result::full:

@@ -14,6 +14,7 @@ import time
 import unittest
 
 import xmpp_support as xs
+from cluster_fixtures import Cluster
 from irsp_fixtures import Node, TempDir, free_port, run_cli
 from test_https_inbound import sign
 from xmpp_support import IRSP
@@ -289,6 +290,45 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
         finally:
             await user.close()
         self.assertEqual(as2.log_lines("refused"), [])
+
+
+class ClusteredAs(unittest.IsolatedAsyncioTestCase):
+    """as2 is a cluster of two nodes, each of which dials as1 with its own node
+    certificate (of as2's cluster CA); as1 listens and answers over whichever
+    connection came last, and as2 routes what arrives to the account's home."""
+
+    async def test_every_node_of_a_clustered_as_reaches_the_peer_and_hears_back(self):
+        with TempDir() as as1_dir:
+            code, _, err = run_cli("cluster", "init", "--node-name", "link.as1",
+                                   data_dir=as1_dir)
+            self.assertEqual(code, 0, err)
+            port = free_port()
+            peer = ["--domain", "as2.example", "--as-peer",
+                    "domain=as1.example,ca=%s,connect=127.0.0.1:%d"
+                    % (os.path.join(as1_dir, "cluster", "ca.pem"), port)]
+            cluster = Cluster(n=2, extra={0: peer, 1: peer})
+            as2_ca = os.path.join(cluster.dir.path, "node0", "cluster", "ca.pem")
+            with cluster:
+                with Node(as1_dir, "--domain", "as1.example", "--as-peer",
+                          "domain=as2.example,ca=%s,listen=127.0.0.1:%d" % (as2_ca, port)) as as1:
+                    for n in cluster.nodes:
+                        line = await asyncio.to_thread(n.wait_for_log,
+                                                       "as-link as1.example: up", xs.WAIT)
+                        self.assertIsNotNone(line, "".join(n.log))
+                    clients = []
+                    try:
+                        for i, n in enumerate(cluster.nodes):
+                            clients.append(await register(n, "frank%d" % i, "as2.example"))
+                        for i, user in enumerate(clients):
+                            reply = await upload(user, "echo@apps.as1.example", "from node %d" % i)
+                            self.assertEqual(xs.status_of(reply), "accepted", reply)
+                            push, payload = await user.next_push()
+                            self.assertEqual(push["from"], "echo@apps.as1.example")
+                            self.assertEqual(payload, "from node %d" % i)
+                    finally:
+                        for c in clients:
+                            await c.close()
+                    self.assertEqual(len(as1.log_lines("as-link as2.example: up")), 2)
 
 
 if __name__ == "__main__":
