@@ -62,6 +62,21 @@ struct kind_of<app_message_request> {
   static response failed() { return {message::app_message_status::APPLICATION_FAILURE, {}}; }
 };
 
+template <>
+struct kind_of<account::bind_request> {
+  using response = message::bind_status;
+  static response unreachable() { return message::bind_status::PEER_UNREACHABLE; }
+  static response refused() { return message::bind_status::NOT_A_USER; }
+  static response failed() { return message::bind_status::STORAGE_FAILURE; }
+};
+template <>
+struct kind_of<message::direct_request> {
+  using response = message::direct_response;
+  static response unreachable() { return {message::direct_status::PEER_UNREACHABLE, 0}; }
+  static response refused() { return {message::direct_status::NOT_ALLOWED, 0}; }
+  static response failed() { return {message::direct_status::STORAGE_FAILURE, 0}; }
+};
+
 void log_line(const as_link_config& cfg, const std::string& what) {
   std::fprintf(stderr, "irsp-node: as-link %s: %s\n", cfg.peer.domain.c_str(), what.c_str());
 }
@@ -124,12 +139,19 @@ void drain(link_actor* self) {
       [self, seq](std::string& bytes) {
         auto& st = self->state;
         st.draining = false;
-        push_response out;
-        if (!decode_reply(bytes, out))
-          log_line(st.cfg, "a queued push got no reply it could read; dropped");
-        else if (out.status != message::push_status::DELIVERED
-                 && out.status != message::push_status::QUEUED)
-          log_line(st.cfg, "a queued push ended " + message::status_name(out.status));
+        push_response push;
+        message::direct_response direct;
+        if (decode_reply(bytes, push)) {
+          if (push.status != message::push_status::DELIVERED
+              && push.status != message::push_status::QUEUED)
+            log_line(st.cfg, "a queued push ended " + message::status_name(push.status));
+        } else if (decode_reply(bytes, direct)) {
+          if (direct.status != message::direct_status::DELIVERED
+              && direct.status != message::direct_status::QUEUED)
+            log_line(st.cfg, "a queued message ended " + message::status_name(direct.status));
+        } else {
+          log_line(st.cfg, "a queued frame got no reply it could read; dropped");
+        }
         if (!st.queue->pop(seq)) {
           log_line(st.cfg, "cannot remove a sent push from the queue (storage failure)");
           return;
@@ -197,13 +219,34 @@ caf::result<typename kind_of<Request>::response> send_over(link_actor* self, Req
   self->request(*st.peer(), st.cfg.request_timeout, as_frame_atom::value, encode_request(r))
     .then(
       [rp](std::string& bytes) mutable {
-        response out;
+        response out{};
         if (!decode_reply(bytes, out))
           out = kind::failed();
         rp.deliver(std::move(out));
       },
       [rp](caf::error&) mutable { rp.deliver(kind::unreachable()); });
   return rp;
+}
+
+// One-way traffic (pushes, user<->device messages): straight over while the
+// peer is connected and nothing waits, else behind what waits, durably.
+template <class Request, class Status>
+caf::result<typename kind_of<Request>::response>
+send_or_queue(link_actor* self, Request& r, Status queued, Status full, Status failed) {
+  using response = typename kind_of<Request>::response;
+  auto& st = self->state;
+  if (!st.queue || (st.peer() && st.queue->size() == 0))
+    return send_over(self, r);
+  switch (st.queue->push(encode_request(r))) {
+    case as_link_queue::put_result::full:
+      return response{full, 0};
+    case as_link_queue::put_result::failed:
+      return response{failed, 0};
+    case as_link_queue::put_result::stored:
+      break;
+  }
+  drain(self);
+  return response{queued, 0};
 }
 
 caf::behavior link_behavior(link_actor* self, as_link_config cfg, caf::actor connector,
@@ -247,20 +290,15 @@ caf::behavior link_behavior(link_actor* self, as_link_config cfg, caf::actor con
     },
     [self](upload_request& r) { return send_over(self, r); },
     [self](push_request& r) -> caf::result<push_response> {
-      auto& st = self->state;
-      if (!st.queue || (st.peer() && st.queue->size() == 0))
-        return send_over(self, r);
-      switch (st.queue->push(encode_request(r))) {
-        case as_link_queue::put_result::full:
-          return push_response{message::push_status::QUEUE_FULL, 0};
-        case as_link_queue::put_result::failed:
-          return push_response{message::push_status::STORAGE_FAILURE, 0};
-        case as_link_queue::put_result::stored:
-          break;
-      }
-      drain(self);
-      return push_response{message::push_status::QUEUED, 0};
+      return send_or_queue(self, r, message::push_status::QUEUED,
+                           message::push_status::QUEUE_FULL, message::push_status::STORAGE_FAILURE);
     },
+    [self](message::direct_request& r) -> caf::result<message::direct_response> {
+      return send_or_queue(self, r, message::direct_status::QUEUED,
+                           message::direct_status::QUEUE_FULL,
+                           message::direct_status::STORAGE_FAILURE);
+    },
+    [self](account::bind_request& r) { return send_over(self, r); },
     [self](app_message_request& r) { return send_over(self, r); },
   };
 }

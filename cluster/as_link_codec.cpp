@@ -57,6 +57,18 @@ std::string encode_request(const link_request& request) {
     b.setFrom(a->from);
     b.setTo(a->to);
     b.setPayload(bytes_of(a->payload));
+  } else if (auto* k = std::get_if<account::bind_request>(&request)) {
+    auto b = root.initBind();
+    b.setUser(k->user);
+    b.setDevice(k->device);
+    b.setCode(k->code);
+  } else if (auto* d = std::get_if<message::direct_request>(&request)) {
+    auto b = root.initDirect();
+    b.setFrom(d->from);
+    b.setTo(d->to);
+    b.setPayload(bytes_of(d->payload));
+    b.setResource(d->resource);
+    b.setIfAbsent(d->if_absent);
   }
   return schema::to_flat(message);
 }
@@ -81,6 +93,17 @@ std::optional<link_request> decode_request(std::string_view bytes) {
         auto a = r.getAppMessage();
         out = message::app_message_request{text(a.getFrom()), text(a.getTo()),
                                            data(a.getPayload())};
+        break;
+      }
+      case schema::LinkRequest::BIND: {
+        auto b = r.getBind();
+        out = account::bind_request{text(b.getUser()), text(b.getDevice()), text(b.getCode())};
+        break;
+      }
+      case schema::LinkRequest::DIRECT: {
+        auto d = r.getDirect();
+        out = message::direct_request{text(d.getFrom()), text(d.getTo()), data(d.getPayload()),
+                                      text(d.getResource()), d.getIfAbsent()};
         break;
       }
     }
@@ -112,6 +135,42 @@ std::string encode_reply(const message::app_message_response& reply) {
   b.setStatus(reply.status);
   b.setReply(bytes_of(reply.reply));
   return schema::to_flat(message);
+}
+
+std::string encode_reply(message::bind_status reply) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<schema::LinkReply>().initBind().setStatus(reply);
+  return schema::to_flat(message);
+}
+
+std::string encode_reply(const message::direct_response& reply) {
+  capnp::MallocMessageBuilder message;
+  auto b = message.initRoot<schema::LinkReply>().initDirect();
+  b.setStatus(reply.status);
+  b.setSessions(reply.sessions);
+  return schema::to_flat(message);
+}
+
+bool decode_reply(std::string_view bytes, message::bind_status& out) {
+  bool right = false;
+  bool ok = schema::read_flat<schema::LinkReply>(bytes, [&](schema::LinkReply::Reader r) {
+    if (!r.isBind())
+      return;
+    out = r.getBind().getStatus();
+    right = true;
+  });
+  return ok && right;
+}
+
+bool decode_reply(std::string_view bytes, message::direct_response& out) {
+  bool right = false;
+  bool ok = schema::read_flat<schema::LinkReply>(bytes, [&](schema::LinkReply::Reader r) {
+    if (!r.isDirect())
+      return;
+    out = {r.getDirect().getStatus(), r.getDirect().getSessions()};
+    right = true;
+  });
+  return ok && right;
 }
 
 bool decode_reply(std::string_view bytes, message::upload_response& out) {
@@ -172,6 +231,16 @@ std::string check_source(const link_request& request, const std::string& peer_do
       return refuse("app message from outside the peer's applications:", a->from);
     if (!is_app_of(a->to, own_domain))
       return refuse("app message for an application not of this AS:", a->to);
+  } else if (auto* k = std::get_if<account::bind_request>(&request)) {
+    if (!is_account_of(k->user, peer_domain))
+      return refuse("bind by a user outside the peer's domain:", k->user);
+    if (!is_account_of(k->device, own_domain))
+      return refuse("bind of a device not of this AS:", k->device);
+  } else if (auto* d = std::get_if<message::direct_request>(&request)) {
+    if (!is_account_of(d->from, peer_domain))
+      return refuse("message from outside the peer's domain:", d->from);
+    if (!is_account_of(d->to, own_domain))
+      return refuse("message for an account not of this AS:", d->to);
   }
   return {};
 }

@@ -14,8 +14,11 @@ namespace irsp::cluster {
 /// What one AS may ask of another: an upload to one of its applications
 /// (§8.7), a push back to one of its accounts (§8.7), a message to one of its
 /// applications (§8.6). Addresses are full (name@domain, name@apps.domain).
+/// And §8.5: a user of the sender binds a device of the receiver (the
+/// receiver checks the code); a message between a user and a device bound so.
 using link_request = std::variant<message::upload_request, message::push_request,
-                                  message::app_message_request>;
+                                  message::app_message_request, account::bind_request,
+                                  message::direct_request>;
 
 /// A LinkRequest's bytes.
 std::string encode_request(const link_request& request);
@@ -26,10 +29,14 @@ std::optional<link_request> decode_request(std::string_view bytes);
 std::string encode_reply(const message::upload_response& reply);
 std::string encode_reply(const message::push_response& reply);
 std::string encode_reply(const message::app_message_response& reply);
+std::string encode_reply(message::bind_status reply);
+std::string encode_reply(const message::direct_response& reply);
 /// False when `bytes` are not a reply of that kind.
 bool decode_reply(std::string_view bytes, message::upload_response& out);
 bool decode_reply(std::string_view bytes, message::push_response& out);
 bool decode_reply(std::string_view bytes, message::app_message_response& out);
+bool decode_reply(std::string_view bytes, message::bind_status& out);
+bool decode_reply(std::string_view bytes, message::direct_response& out);
 
 /// The domain an address belongs to: `d` for name@d and for name@apps.d;
 /// empty when it is no address.

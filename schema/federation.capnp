@@ -15,6 +15,8 @@ struct LinkRequest {
     upload @0 :Messaging.Upload;          # §8.7 to an application of the receiver
     push @1 :Messaging.Push;              # §8.7 the push back, to an account of the receiver
     appMessage @2 :Messaging.AppMessage;  # §8.6 application to application
+    bind @3 :Messaging.Bind;              # §8.5 a user of the sender binds a device of the receiver
+    direct @4 :Messaging.DirectMessage;   # §8.5 between a user and a device bound across
   }
 }
 
@@ -32,6 +34,13 @@ struct LinkReply {
     appMessage :group {
       status @4 :Messaging.AppMessageStatus;
       reply @5 :Data;
+    }
+    bind :group {
+      status @6 :Messaging.BindStatus;
+    }
+    direct :group {
+      status @7 :Messaging.DirectStatus;
+      sessions @8 :UInt32;
     }
   }
 }

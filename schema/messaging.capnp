@@ -105,6 +105,8 @@ enum BindStatus {
   tooManyAttempts @5;     # too many wrong codes lately for this user or device
   storageFailure @6;
   storageUnavailable @7;  # no live copy of the data (no backup): try again later
+  unknownDomain @8;       # a device of another domain this AS has no link to
+  peerUnreachable @9;     # the device's AS is linked but cannot be reached now; retry later
 }
 struct Unbind {
   account @0 :Text;       # either side may unbind
@@ -143,6 +145,8 @@ enum DirectStatus {
   storageFailure @6;
   noSuchResource @7;      # for one session that is not there, and not to go to the account
   storageUnavailable @8;  # no live copy of the data (no backup): try again later
+  unknownDomain @9;       # an account of another domain this AS has no link to
+  peerUnreachable @10;    # its AS is linked but cannot be reached now; retry later
 }
 
 # What the offline queue stores for an account (XEP-0160 style).

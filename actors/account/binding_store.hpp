@@ -36,6 +36,15 @@ public:
   /// Removes the binding between `account` and `peer`, whichever side asks.
   unbind_status unbind(const std::string& account, const std::string& peer);
 
+  /// §8.5 across ASs (docs/federation.md), the device's side: `remote_user`
+  /// (of a linked AS, checked by the link) binds `device` of this AS with its
+  /// code. Records only this AS's direction, `device` -> `remote_user`.
+  bind_status bind_remote_user(const std::string& device, const std::string& remote_user,
+                               const std::string& code);
+  /// The user's side, once the device's AS said ok: records `user` ->
+  /// `remote_device`; not-a-user unless `user` is a user of this AS.
+  bind_status add_remote_device(const std::string& user, const std::string& remote_device);
+
   /// The peers bound to `address` (devices of a user, users of a device);
   /// false when they could not be read.
   bool peers(const std::string& address, std::vector<std::string>& out) const;
@@ -50,6 +59,9 @@ public:
   const bind_attempts& attempts() const { return attempts_; }
 
 private:
+  template <class Db>
+  bind_status write_one_direction(Db& db, const std::string& local, const std::string& remote);
+
   account_store& accounts_;
   bind_attempts attempts_;
 };

@@ -470,6 +470,16 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto& st = self->state;
         if (r.payload.size() > st.cfg.max_payload)
           return direct_response{direct_status::PAYLOAD_TOO_LARGE, 0};
+        if (auto peer = foreign_domain(st, r.to); !peer.empty()) {
+          // §8.5 across ASs: already authorised by the sender's actor (a
+          // bound peer); the peer's AS checks the binding again.
+          if (is_app_of(r.to, peer))
+            return direct_response{direct_status::NO_SUCH_ACCOUNT, 0};
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return direct_response{direct_status::UNKNOWN_DOMAIN, 0};
+          return forward<direct_response>(self, link, std::move(r));
+        }
         auto to = normalise(st, r.to);
         if (to.empty())
           return direct_response{direct_status::NO_SUCH_ACCOUNT, 0};
@@ -520,6 +530,37 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto& st = self->state;
         auto rp = self->make_response_promise<bind_status>();
         auto user = normalise(st, r.user);
+        if (auto peer = foreign_domain(st, r.device); !peer.empty() && !user.empty()) {
+          // §8.5 across ASs: the device's AS checks the code and records its
+          // side; then this AS records the user's.
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return bind_status::UNKNOWN_DOMAIN;
+          r.user = user;
+          auto device = r.device;
+          self->request(link, caf::infinite, std::move(r))
+            .then(
+              [self, rp, user, device](bind_status s) mutable {
+                if (s != bind_status::OK) {
+                  rp.deliver(s);
+                  return;
+                }
+                self->request(self->state.cfg.accounts, caf::infinite, cluster::as_link_atom::value,
+                              bound_atom::value, user, device)
+                  .then(
+                    [self, rp, user, device](bind_status mine) mutable {
+                      if (mine != bind_status::OK && mine != bind_status::ALREADY_BOUND) {
+                        rp.deliver(mine);
+                        return;
+                      }
+                      tell_and_wait(self, {{user, caf::make_message(bound_atom::value, device)}},
+                                    [rp]() mutable { rp.deliver(bind_status::OK); });
+                    },
+                    [rp](caf::error&) mutable { rp.deliver(bind_status::STORAGE_FAILURE); });
+              },
+              [rp](caf::error&) mutable { rp.deliver(bind_status::PEER_UNREACHABLE); });
+          return rp;
+        }
         auto device = normalise(st, r.device);
         if (device.empty())
           return bind_status::NO_SUCH_DEVICE;
@@ -659,6 +700,43 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
           return caf::delegated<push_response>{};
         }
         return forward<push_response>(self, principal_for(self, to), std::move(r));
+      },
+      [self](cluster::as_link_atom a, account::bind_request& r) -> caf::result<bind_status> {
+        auto& st = self->state;
+        auto device = normalise(st, r.device);
+        if (device.empty())
+          return bind_status::NO_SUCH_DEVICE;
+        r.device = device;
+        auto user = r.user;
+        auto rp = self->make_response_promise<bind_status>();
+        self->request(st.cfg.accounts, caf::infinite, a, std::move(r))
+          .then(
+            [self, rp, user, device](bind_status s) mutable {
+              if (s != bind_status::OK) {
+                rp.deliver(s);
+                return;
+              }
+              tell_and_wait(self, {{device, caf::make_message(bound_atom::value, user)}},
+                            [rp, s]() mutable { rp.deliver(s); });
+            },
+            [rp](caf::error&) mutable { rp.deliver(bind_status::STORAGE_FAILURE); });
+        return rp;
+      },
+      [self](cluster::as_link_atom a, direct_request& r) -> caf::result<direct_response> {
+        auto& st = self->state;
+        if (r.payload.size() > st.cfg.max_payload)
+          return direct_response{direct_status::PAYLOAD_TOO_LARGE, 0};
+        auto to = normalise(st, r.to);
+        if (to.empty())
+          return direct_response{direct_status::NO_SUCH_ACCOUNT, 0};
+        r.to = to;
+        if (auto home = home_router(self, to)) {
+          self->delegate(home, a, std::move(r));
+          return caf::delegated<direct_response>{};
+        }
+        // The addressee's actor checks that the sender is bound to it.
+        self->delegate(principal_for(self, to), a, std::move(r));
+        return caf::delegated<direct_response>{};
       },
       [self](cluster::as_link_atom, app_message_request& r) -> caf::result<app_message_response> {
         auto& st = self->state;

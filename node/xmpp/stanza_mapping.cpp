@@ -167,6 +167,8 @@ std::optional<stanza_condition> error_condition(message::direct_status s) {
     case S::STORAGE_UNAVAILABLE: return storage_unavailable;
     // RFC 6121 §8.5.3.2.1: the error for a resource that is not there.
     case S::NO_SUCH_RESOURCE: return service_unavailable;
+    case S::UNKNOWN_DOMAIN: return remote_server_not_found;
+    case S::PEER_UNREACHABLE: return remote_server_timeout;
   }
   return unknown_status;
 }
@@ -182,6 +184,8 @@ std::optional<stanza_condition> error_condition(message::bind_status s) {
     case S::TOO_MANY_ATTEMPTS: return rate_limited;
     case S::STORAGE_FAILURE: return internal_error;
     case S::STORAGE_UNAVAILABLE: return storage_unavailable;
+    case S::UNKNOWN_DOMAIN: return remote_server_not_found;
+    case S::PEER_UNREACHABLE: return remote_server_timeout;
   }
   return unknown_status;
 }

@@ -33,15 +33,22 @@ class RelayNode(Node):
                      as_peer]
 
 
-async def register(node, name, domain, password=PASSWORD):
-    """Registers in-band on `node` (of `domain`) and logs in; returns the client."""
+async def register(node, name, domain, password=PASSWORD, device=None):
+    """Registers in-band on `node` (of `domain`) and logs in; returns the
+    client (and a device's verification code, when `device` is given)."""
     client = xs.Client("%s@%s" % (name, domain), password,
-                       register=xs.registration_query(name, password))
+                       register=xs.registration_query(name, password, device))
     outcome = await client.start(node)
     if outcome != "session":
         await client.close()
         raise AssertionError("registration of %s@%s ended in %s" % (name, domain, outcome))
-    return client
+    if device is None:
+        return client
+    return client, client.registration.xml.find(".//" + xs.q(IRSP, "code")).text
+
+
+def bind(user, device, code):
+    return user.irsp_iq("<bind-device xmlns='%s' device='%s' code='%s'/>" % (IRSP, device, code))
 
 
 def upload(client, app, payload):
@@ -137,6 +144,42 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(len(as1.log_lines("as-link as2.example: up")), 1)
         finally:
             await user.close()
+        self.assertEqual(as2.log_lines("refused"), [])
+
+    async def test_a_user_binds_a_device_of_another_as_with_its_code_and_they_message(self):
+        as2 = self.start_as2()
+        as1 = self.start_as1()
+        await self.wait_log(as1, "as-link as2.example: up")
+        tv, code = await register(as2, "tv", "as2.example", device=("TV-55", "Acme", "SN1"))
+        user = await register(as1, "gina", "as1.example")
+        stranger = await register(as1, "hank", "as1.example")
+        try:
+            # Before any binding: as1 refuses for its own user.
+            stranger.send_message(mto="tv@as2.example", mbody="let me", mtype="chat")
+            err = await stranger.next_message()
+            self.assertEqual(xs.error_condition(err), "forbidden", err)
+            # as2 checks the code.
+            wrong = ("y" if code[0] == "x" else "x") + code[1:]
+            reply = await bind(user, "tv@as2.example", wrong)
+            self.assertEqual(xs.status_of(reply), "wrong-code", reply)
+            reply = await bind(user, "tv@as2.example", code)
+            self.assertEqual(reply["type"], "result", reply)
+            self.assertEqual(xs.status_of(reply), "ok", reply)
+            user.send_message(mto="tv@as2.example", mbody="turn on", mtype="chat")
+            got = await tv.next_message()
+            self.assertEqual((got["from"].bare, got["body"]), ("gina@as1.example", "turn on"))
+            tv.send_message(mto="gina@as1.example", mbody="on", mtype="chat")
+            got = await user.next_message()
+            self.assertEqual((got["from"].bare, got["body"]), ("tv@as2.example", "on"))
+            # Still nobody else.
+            stranger.send_message(mto="tv@as2.example", mbody="let me", mtype="chat")
+            err = await stranger.next_message()
+            self.assertEqual(xs.error_condition(err), "forbidden", err)
+            with self.assertRaises(asyncio.TimeoutError):
+                await tv.next_message(timeout=1)
+        finally:
+            for c in (tv, user, stranger):
+                await c.close()
         self.assertEqual(as2.log_lines("refused"), [])
 
     async def test_an_application_of_an_unlinked_domain_is_remote_server_not_found(self):

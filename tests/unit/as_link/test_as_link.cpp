@@ -158,6 +158,13 @@ TEST_CASE("a link carries only its peer's traffic, for this AS", "[as_link]") {
   CHECK(check_source(push_request{"u@as1.example", "u@as2.example", ""}, p, me) != "");
   CHECK(check_source(app_message_request{"a@apps.as2.example", "b@apps.as2.example", ""}, p, me)
         != "");
+  // §8.5: a user of the peer binds and messages; never someone else's.
+  CHECK(check_source(account::bind_request{"u@as1.example", "tv@as2.example", "c"}, p, me) == "");
+  CHECK(check_source(account::bind_request{"u@as3.example", "tv@as2.example", "c"}, p, me) != "");
+  CHECK(check_source(account::bind_request{"u@as1.example", "tv@as3.example", "c"}, p, me) != "");
+  CHECK(check_source(direct_request{"u@as1.example", "tv@as2.example", "x"}, p, me) == "");
+  CHECK(check_source(direct_request{"u@as2.example", "tv@as2.example", "x"}, p, me) != "");
+  CHECK(check_source(direct_request{"a@apps.as1.example", "tv@as2.example", "x"}, p, me) != "");
   // Not for this AS: the link is no relay.
   CHECK(check_source(upload_request{"u@as1.example", "echo@apps.as3.example", ""}, p, me) != "");
   CHECK(check_source(push_request{"echo@apps.as1.example", "u@as3.example", ""}, p, me) != "");
