@@ -77,6 +77,16 @@ struct kind_of<message::direct_request> {
   static response failed() { return {message::direct_status::STORAGE_FAILURE, 0}; }
 };
 
+template <>
+struct kind_of<link_presence> {
+  using response = link_ack;
+  static response unreachable() { return {}; }
+  static response refused() { return {}; }
+  static response failed() { return {}; }
+};
+template <>
+struct kind_of<link_probe> : kind_of<link_presence> {};
+
 void log_line(const as_link_config& cfg, const std::string& what) {
   std::fprintf(stderr, "irsp-node: as-link %s: %s\n", cfg.peer.domain.c_str(), what.c_str());
 }
@@ -228,6 +238,14 @@ caf::result<typename kind_of<Request>::response> send_over(link_actor* self, Req
   return rp;
 }
 
+// News for the peer, if it is there; its ack is of no interest.
+void tell(link_actor* self, std::string frame) {
+  auto& st = self->state;
+  if (st.peer())
+    self->request(*st.peer(), st.cfg.request_timeout, as_frame_atom::value, std::move(frame))
+      .then([](std::string&) {}, [](caf::error&) {});
+}
+
 // One-way traffic (pushes, user<->device messages): straight over while the
 // peer is connected and nothing waits, else behind what waits, durably.
 template <class Request, class Status>
@@ -299,6 +317,10 @@ caf::behavior link_behavior(link_actor* self, as_link_config cfg, caf::actor con
                            message::direct_status::STORAGE_FAILURE);
     },
     [self](account::bind_request& r) { return send_over(self, r); },
+    // Presence is news of now: not queued while the peer is down (a probe
+    // when its sessions come back asks again).
+    [self](link_presence& r) { tell(self, encode_request(r)); },
+    [self](link_probe& r) { tell(self, encode_request(r)); },
     [self](app_message_request& r) { return send_over(self, r); },
   };
 }

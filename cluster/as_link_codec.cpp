@@ -69,6 +69,21 @@ std::string encode_request(const link_request& request) {
     b.setPayload(bytes_of(d->payload));
     b.setResource(d->resource);
     b.setIfAbsent(d->if_absent);
+  } else if (auto* p = std::get_if<link_presence>(&request)) {
+    auto b = root.initPresence();
+    b.setTarget(p->target);
+    auto e = b.initEvent();
+    e.setAddress(p->event.address);
+    e.setKind(p->event.kind);
+    e.setState(p->event.state);
+    e.setEpoch(p->event.epoch);
+    e.setSequence(p->event.sequence);
+    e.setAtMs(p->event.at_ms);
+    e.setCursor(p->event.cursor);
+  } else if (auto* q = std::get_if<link_probe>(&request)) {
+    auto b = root.initProbe();
+    b.setRequester(q->requester);
+    b.setTarget(q->target);
   }
   return schema::to_flat(message);
 }
@@ -98,6 +113,26 @@ std::optional<link_request> decode_request(std::string_view bytes) {
       case schema::LinkRequest::BIND: {
         auto b = r.getBind();
         out = account::bind_request{text(b.getUser()), text(b.getDevice()), text(b.getCode())};
+        break;
+      }
+      case schema::LinkRequest::PRESENCE: {
+        auto p = r.getPresence();
+        auto e = p.getEvent();
+        link_presence x;
+        x.event.address = text(e.getAddress());
+        x.event.kind = e.getKind();
+        x.event.state = e.getState();
+        x.event.epoch = e.getEpoch();
+        x.event.sequence = e.getSequence();
+        x.event.at_ms = e.getAtMs();
+        x.event.cursor = e.getCursor();
+        x.target = text(p.getTarget());
+        out = std::move(x);
+        break;
+      }
+      case schema::LinkRequest::PROBE: {
+        auto q = r.getProbe();
+        out = link_probe{text(q.getRequester()), text(q.getTarget())};
         break;
       }
       case schema::LinkRequest::DIRECT: {
@@ -149,6 +184,20 @@ std::string encode_reply(const message::direct_response& reply) {
   b.setStatus(reply.status);
   b.setSessions(reply.sessions);
   return schema::to_flat(message);
+}
+
+std::string encode_reply(const link_ack&) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<schema::LinkReply>().setAck();
+  return schema::to_flat(message);
+}
+
+bool decode_reply(std::string_view bytes, link_ack&) {
+  bool right = false;
+  bool ok = schema::read_flat<schema::LinkReply>(bytes, [&](schema::LinkReply::Reader r) {
+    right = r.isAck();
+  });
+  return ok && right;
 }
 
 bool decode_reply(std::string_view bytes, message::bind_status& out) {
@@ -241,6 +290,16 @@ std::string check_source(const link_request& request, const std::string& peer_do
       return refuse("message from outside the peer's domain:", d->from);
     if (!is_account_of(d->to, own_domain))
       return refuse("message for an account not of this AS:", d->to);
+  } else if (auto* p = std::get_if<link_presence>(&request)) {
+    if (!is_account_of(p->event.address, peer_domain))
+      return refuse("presence of an account outside the peer's domain:", p->event.address);
+    if (!is_account_of(p->target, own_domain))
+      return refuse("presence for an account not of this AS:", p->target);
+  } else if (auto* q = std::get_if<link_probe>(&request)) {
+    if (!is_account_of(q->requester, peer_domain))
+      return refuse("probe by an account outside the peer's domain:", q->requester);
+    if (!is_account_of(q->target, own_domain))
+      return refuse("probe of an account not of this AS:", q->target);
   }
   return {};
 }

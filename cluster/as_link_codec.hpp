@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "actors/message/exchanges.hpp"
+#include "cluster/as_link_types.hpp"
 
 namespace irsp::cluster {
 
@@ -18,7 +19,7 @@ namespace irsp::cluster {
 /// receiver checks the code); a message between a user and a device bound so.
 using link_request = std::variant<message::upload_request, message::push_request,
                                   message::app_message_request, account::bind_request,
-                                  message::direct_request>;
+                                  message::direct_request, link_presence, link_probe>;
 
 /// A LinkRequest's bytes.
 std::string encode_request(const link_request& request);
@@ -31,12 +32,14 @@ std::string encode_reply(const message::push_response& reply);
 std::string encode_reply(const message::app_message_response& reply);
 std::string encode_reply(message::bind_status reply);
 std::string encode_reply(const message::direct_response& reply);
+std::string encode_reply(const link_ack& reply);
 /// False when `bytes` are not a reply of that kind.
 bool decode_reply(std::string_view bytes, message::upload_response& out);
 bool decode_reply(std::string_view bytes, message::push_response& out);
 bool decode_reply(std::string_view bytes, message::app_message_response& out);
 bool decode_reply(std::string_view bytes, message::bind_status& out);
 bool decode_reply(std::string_view bytes, message::direct_response& out);
+bool decode_reply(std::string_view bytes, link_ack& out);
 
 /// The domain an address belongs to: `d` for name@d and for name@apps.d;
 /// empty when it is no address.

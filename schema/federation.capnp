@@ -17,7 +17,21 @@ struct LinkRequest {
     appMessage @2 :Messaging.AppMessage;  # §8.6 application to application
     bind @3 :Messaging.Bind;              # §8.5 a user of the sender binds a device of the receiver
     direct @4 :Messaging.DirectMessage;   # §8.5 between a user and a device bound across
+    presence @5 :LinkPresence;            # §8.5 a transition, for a bound peer of the receiver
+    probe @6 :LinkProbe;                  # §8.5 a new session asks a bound peer's presence
   }
+}
+
+# A transition of `event.address` for `target`, its bound peer in the receiver.
+struct LinkPresence {
+  event @0 :Messaging.LifecycleEvent;
+  target @1 :Text;
+}
+
+# `requester` asks `target`, its bound peer in the receiver, whether it is online.
+struct LinkProbe {
+  requester @0 :Text;
+  target @1 :Text;
 }
 
 # Its answer, of the same kind as the request.
@@ -42,5 +56,6 @@ struct LinkReply {
       status @7 :Messaging.DirectStatus;
       sessions @8 :UInt32;
     }
+    ack @9 :Void;                         # presence and probes: taken in
   }
 }

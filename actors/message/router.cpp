@@ -18,6 +18,7 @@
 #include "actors/principal/principal_actor.hpp"
 #include "actors/service_actor.hpp"
 #include "cluster/as_link_atoms.hpp"
+#include "cluster/as_link_types.hpp"
 #include "cluster/placement.hpp"
 
 namespace irsp::message {
@@ -187,8 +188,19 @@ caf::actor news_target(router_actor* self, const std::string& address, bool& rem
   return i->second.handle;
 }
 
-// Tells an active actor about a binding change or a peer's presence.
+// Tells an active actor about a binding change or a peer's presence; a
+// peer of another AS hears of presence over its link (§8.5).
 void notify_if_active(router_actor* self, const std::string& address, const caf::message& msg) {
+  if (auto peer = foreign_domain(self->state, address); !peer.empty()) {
+    auto link = as_link_to(self->state, peer);
+    if (!link)
+      return;
+    if (msg.size() == 1 && msg.match_element<presence_event>(0))
+      self->send(link, cluster::link_presence{msg.get_as<presence_event>(0), address});
+    else if (msg.size() == 2 && msg.match_elements<probe_atom, std::string>())
+      self->send(link, cluster::link_probe{msg.get_as<std::string>(1), address});
+    return;
+  }
   bool remote = false;
   auto target = news_target(self, address, remote);
   if (!target)
@@ -737,6 +749,20 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         // The addressee's actor checks that the sender is bound to it.
         self->delegate(principal_for(self, to), a, std::move(r));
         return caf::delegated<direct_response>{};
+      },
+      [self](cluster::as_link_atom, cluster::link_presence& p) {
+        // The addressee's actor takes it only from a bound peer.
+        auto target = normalise(self->state, p.target);
+        if (!target.empty())
+          notify_if_active(self, target, caf::make_message(std::move(p.event)));
+        return cluster::link_ack{};
+      },
+      [self](cluster::as_link_atom, cluster::link_probe& p) {
+        // The addressee's actor answers only a bound peer, and only if online.
+        auto target = normalise(self->state, p.target);
+        if (!target.empty())
+          notify_if_active(self, target, caf::make_message(probe_atom::value, p.requester));
+        return cluster::link_ack{};
       },
       [self](cluster::as_link_atom, app_message_request& r) -> caf::result<app_message_response> {
         auto& st = self->state;
