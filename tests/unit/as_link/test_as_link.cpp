@@ -138,6 +138,20 @@ TEST_CASE("link frames round-trip as schema bytes", "[as_link]") {
   CHECK(pr.status == push_status::QUEUED);
   upload_response ur;
   CHECK_FALSE(cluster::decode_reply(cluster::encode_reply(push_response{}), ur)); // wrong kind
+  presence_event ev;
+  ev.address = "tv@as1.example";
+  ev.kind = account::account_kind::DEVICE;
+  ev.state = lifecycle_state::SUSPECT;
+  ev.epoch = 7;
+  ev.sequence = 9;
+  auto pb = cluster::decode_request(cluster::encode_request(cluster::link_presence{ev, "u@x"}));
+  REQUIRE(pb);
+  auto* pp = std::get_if<cluster::link_presence>(&*pb);
+  REQUIRE(pp);
+  CHECK(pp->event.address == "tv@as1.example");
+  CHECK(pp->event.state == lifecycle_state::SUSPECT);
+  CHECK((pp->event.epoch == 7 && pp->event.sequence == 9));
+  CHECK(pp->target == "u@x");
   CHECK_FALSE(cluster::decode_request("garbage!"));
   CHECK_FALSE(cluster::decode_request(""));
 }
@@ -165,6 +179,15 @@ TEST_CASE("a link carries only its peer's traffic, for this AS", "[as_link]") {
   CHECK(check_source(direct_request{"u@as1.example", "tv@as2.example", "x"}, p, me) == "");
   CHECK(check_source(direct_request{"u@as2.example", "tv@as2.example", "x"}, p, me) != "");
   CHECK(check_source(direct_request{"a@apps.as1.example", "tv@as2.example", "x"}, p, me) != "");
+  // Presence: of the peer's accounts, for ours.
+  presence_event ev;
+  ev.address = "tv@as1.example";
+  CHECK(check_source(cluster::link_presence{ev, "u@as2.example"}, p, me) == "");
+  CHECK(check_source(cluster::link_presence{ev, "u@as3.example"}, p, me) != "");
+  ev.address = "tv@as3.example";
+  CHECK(check_source(cluster::link_presence{ev, "u@as2.example"}, p, me) != "");
+  CHECK(check_source(cluster::link_probe{"u@as1.example", "tv@as2.example"}, p, me) == "");
+  CHECK(check_source(cluster::link_probe{"u@as2.example", "tv@as2.example"}, p, me) != "");
   // Not for this AS: the link is no relay.
   CHECK(check_source(upload_request{"u@as1.example", "echo@apps.as3.example", ""}, p, me) != "");
   CHECK(check_source(push_request{"echo@apps.as1.example", "u@as3.example", ""}, p, me) != "");
