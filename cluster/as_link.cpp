@@ -86,6 +86,13 @@ struct kind_of<link_presence> {
 };
 template <>
 struct kind_of<link_probe> : kind_of<link_presence> {};
+template <>
+struct kind_of<account::unbind_request> {
+  using response = message::unbind_status;
+  static response unreachable() { return message::unbind_status::STORAGE_UNAVAILABLE; }
+  static response refused() { return message::unbind_status::NOT_BOUND; }
+  static response failed() { return message::unbind_status::STORAGE_FAILURE; }
+};
 
 void log_line(const as_link_config& cfg, const std::string& what) {
   std::fprintf(stderr, "irsp-node: as-link %s: %s\n", cfg.peer.domain.c_str(), what.c_str());
@@ -151,7 +158,10 @@ void drain(link_actor* self) {
         st.draining = false;
         push_response push;
         message::direct_response direct;
-        if (decode_reply(bytes, push)) {
+        message::unbind_status unbind;
+        if (decode_reply(bytes, unbind)) {
+          // the peer's side is gone, or was already
+        } else if (decode_reply(bytes, push)) {
           if (push.status != message::push_status::DELIVERED
               && push.status != message::push_status::QUEUED)
             log_line(st.cfg, "a queued push ended " + message::status_name(push.status));
@@ -321,6 +331,16 @@ caf::behavior link_behavior(link_actor* self, as_link_config cfg, caf::actor con
     // when its sessions come back asks again).
     [self](link_presence& r) { tell(self, encode_request(r)); },
     [self](link_probe& r) { tell(self, encode_request(r)); },
+    // The other AS's side of a binding this AS's account removed: news that
+    // waits (durably, in order with messages) while the peer is down.
+    [self](account::unbind_request& r) {
+      auto& st = self->state;
+      if (!st.queue || (st.peer() && st.queue->size() == 0))
+        return tell(self, encode_request(r));
+      if (st.queue->push(encode_request(r)) != as_link_queue::put_result::stored)
+        log_line(st.cfg, "cannot queue an unbind of " + r.peer + " by " + r.account);
+      drain(self);
+    },
     [self](app_message_request& r) { return send_over(self, r); },
   };
 }

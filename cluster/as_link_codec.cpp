@@ -84,6 +84,10 @@ std::string encode_request(const link_request& request) {
     auto b = root.initProbe();
     b.setRequester(q->requester);
     b.setTarget(q->target);
+  } else if (auto* u = std::get_if<account::unbind_request>(&request)) {
+    auto b = root.initUnbind();
+    b.setAccount(u->account);
+    b.setPeer(u->peer);
   }
   return schema::to_flat(message);
 }
@@ -133,6 +137,11 @@ std::optional<link_request> decode_request(std::string_view bytes) {
       case schema::LinkRequest::PROBE: {
         auto q = r.getProbe();
         out = link_probe{text(q.getRequester()), text(q.getTarget())};
+        break;
+      }
+      case schema::LinkRequest::UNBIND: {
+        auto u = r.getUnbind();
+        out = account::unbind_request{text(u.getAccount()), text(u.getPeer())};
         break;
       }
       case schema::LinkRequest::DIRECT: {
@@ -190,6 +199,23 @@ std::string encode_reply(const link_ack&) {
   capnp::MallocMessageBuilder message;
   message.initRoot<schema::LinkReply>().setAck();
   return schema::to_flat(message);
+}
+
+std::string encode_reply(message::unbind_status reply) {
+  capnp::MallocMessageBuilder message;
+  message.initRoot<schema::LinkReply>().initUnbind().setStatus(reply);
+  return schema::to_flat(message);
+}
+
+bool decode_reply(std::string_view bytes, message::unbind_status& out) {
+  bool right = false;
+  bool ok = schema::read_flat<schema::LinkReply>(bytes, [&](schema::LinkReply::Reader r) {
+    if (!r.isUnbind())
+      return;
+    out = r.getUnbind().getStatus();
+    right = true;
+  });
+  return ok && right;
 }
 
 bool decode_reply(std::string_view bytes, link_ack&) {
@@ -295,6 +321,11 @@ std::string check_source(const link_request& request, const std::string& peer_do
       return refuse("presence of an account outside the peer's domain:", p->event.address);
     if (!is_account_of(p->target, own_domain))
       return refuse("presence for an account not of this AS:", p->target);
+  } else if (auto* u = std::get_if<account::unbind_request>(&request)) {
+    if (!is_account_of(u->account, peer_domain))
+      return refuse("unbind by an account outside the peer's domain:", u->account);
+    if (!is_account_of(u->peer, own_domain))
+      return refuse("unbind of an account not of this AS:", u->peer);
   } else if (auto* q = std::get_if<link_probe>(&request)) {
     if (!is_account_of(q->requester, peer_domain))
       return refuse("probe by an account outside the peer's domain:", q->requester);

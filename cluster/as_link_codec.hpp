@@ -19,7 +19,8 @@ namespace irsp::cluster {
 /// receiver checks the code); a message between a user and a device bound so.
 using link_request = std::variant<message::upload_request, message::push_request,
                                   message::app_message_request, account::bind_request,
-                                  message::direct_request, link_presence, link_probe>;
+                                  message::direct_request, link_presence, link_probe,
+                                  account::unbind_request>;
 
 /// A LinkRequest's bytes.
 std::string encode_request(const link_request& request);
@@ -33,6 +34,7 @@ std::string encode_reply(const message::app_message_response& reply);
 std::string encode_reply(message::bind_status reply);
 std::string encode_reply(const message::direct_response& reply);
 std::string encode_reply(const link_ack& reply);
+std::string encode_reply(message::unbind_status reply);
 /// False when `bytes` are not a reply of that kind.
 bool decode_reply(std::string_view bytes, message::upload_response& out);
 bool decode_reply(std::string_view bytes, message::push_response& out);
@@ -40,6 +42,7 @@ bool decode_reply(std::string_view bytes, message::app_message_response& out);
 bool decode_reply(std::string_view bytes, message::bind_status& out);
 bool decode_reply(std::string_view bytes, message::direct_response& out);
 bool decode_reply(std::string_view bytes, link_ack& out);
+bool decode_reply(std::string_view bytes, message::unbind_status& out);
 
 /// The domain an address belongs to: `d` for name@d and for name@apps.d;
 /// empty when it is no address.

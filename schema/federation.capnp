@@ -19,6 +19,7 @@ struct LinkRequest {
     direct @4 :Messaging.DirectMessage;   # §8.5 between a user and a device bound across
     presence @5 :LinkPresence;            # §8.5 a transition, for a bound peer of the receiver
     probe @6 :LinkProbe;                  # §8.5 a new session asks a bound peer's presence
+    unbind @7 :Messaging.Unbind;          # §8.5 the sender's account unbound the receiver's
   }
 }
 
@@ -57,5 +58,8 @@ struct LinkReply {
       sessions @8 :UInt32;
     }
     ack @9 :Void;                         # presence and probes: taken in
+    unbind :group {
+      status @10 :Messaging.UnbindStatus;
+    }
   }
 }

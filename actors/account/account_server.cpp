@@ -30,6 +30,9 @@ caf::behavior account_worker(caf::event_based_actor* self, std::shared_ptr<accou
     },
     [bindings](cluster::as_link_atom, bound_atom, const std::string& user,
                const std::string& device) { return bindings->add_remote_device(user, device); },
+    [bindings](cluster::as_link_atom, const unbind_request& r) {
+      return bindings->unbind_remote(r.account, r.peer); // account: ours, peer: theirs
+    },
     [store, bindings](load_atom, const std::string& address) {
       // A read that failed says `failed`, never "no such account": the actor
       // must not settle on a wrong answer because the disk hiccuped.

@@ -121,6 +121,27 @@ bind_status binding_store::add_remote_device(const std::string& user,
   return write_one_direction(db, *u, remote_device);
 }
 
+unbind_status binding_store::unbind_remote(const std::string& local, const std::string& remote) {
+  auto l = accounts_.normalise(local);
+  if (!l || remote.empty())
+    return unbind_status::NOT_BOUND;
+  auto guard = accounts_.lock(*l);
+  auto db = accounts_.access();
+  if (!db)
+    return unbind_status::STORAGE_FAILURE;
+  std::string ignored;
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(*l, remote), &ignored);
+  if (got.IsNotFound())
+    return unbind_status::NOT_BOUND;
+  if (!got.ok())
+    return unbind_status::STORAGE_FAILURE;
+  rocksdb::WriteBatch batch;
+  batch.Delete(keys::binding(*l, remote));
+  if (auto written = accounts_.write(db, batch); written != write_status::ok)
+    return write_failure<unbind_status>(written);
+  return unbind_status::OK;
+}
+
 unbind_status binding_store::unbind(const std::string& account, const std::string& peer) {
   auto a = accounts_.normalise(account);
   auto p = accounts_.normalise(peer);

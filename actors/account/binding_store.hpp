@@ -44,6 +44,8 @@ public:
   /// The user's side, once the device's AS said ok: records `user` ->
   /// `remote_device`; not-a-user unless `user` is a user of this AS.
   bind_status add_remote_device(const std::string& user, const std::string& remote_device);
+  /// Removes this AS's side of a binding across ASs, `local` -> `remote`.
+  unbind_status unbind_remote(const std::string& local, const std::string& remote);
 
   /// The peers bound to `address` (devices of a user, users of a device);
   /// false when they could not be read.

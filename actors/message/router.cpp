@@ -597,6 +597,26 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto& st = self->state;
         auto rp = self->make_response_promise<unbind_status>();
         auto a = normalise(st, r.account);
+        if (auto domain = foreign_domain(st, r.peer); !domain.empty() && !a.empty()) {
+          // §8.5 across ASs: this AS's side at once; the peer's AS hears of
+          // it over the link (queued while it is down) and removes its own.
+          auto peer = r.peer;
+          self->request(st.cfg.accounts, caf::infinite, cluster::as_link_atom::value,
+                        account::unbind_request{a, peer})
+            .then(
+              [self, rp, a, peer, domain](unbind_status s) mutable {
+                if (s != unbind_status::OK) {
+                  rp.deliver(s);
+                  return;
+                }
+                if (auto link = as_link_to(self->state, domain))
+                  self->send(link, account::unbind_request{a, peer});
+                tell_and_wait(self, {{a, caf::make_message(unbound_atom::value, peer)}},
+                              [rp, s]() mutable { rp.deliver(s); });
+              },
+              [rp](caf::error&) mutable { rp.deliver(unbind_status::STORAGE_FAILURE); });
+          return rp;
+        }
         auto p = normalise(st, r.peer);
         if (a.empty() || p.empty())
           return unbind_status::NOT_BOUND;
@@ -749,6 +769,27 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         // The addressee's actor checks that the sender is bound to it.
         self->delegate(principal_for(self, to), a, std::move(r));
         return caf::delegated<direct_response>{};
+      },
+      [self](cluster::as_link_atom a, account::unbind_request& r) -> caf::result<unbind_status> {
+        // The peer's account (r.account) unbound ours (r.peer): our side goes too.
+        auto& st = self->state;
+        auto ours = normalise(st, r.peer);
+        if (ours.empty())
+          return unbind_status::NOT_BOUND;
+        auto theirs = r.account;
+        auto rp = self->make_response_promise<unbind_status>();
+        self->request(st.cfg.accounts, caf::infinite, a, account::unbind_request{ours, theirs})
+          .then(
+            [self, rp, ours, theirs](unbind_status s) mutable {
+              if (s != unbind_status::OK) {
+                rp.deliver(s);
+                return;
+              }
+              tell_and_wait(self, {{ours, caf::make_message(unbound_atom::value, theirs)}},
+                            [rp, s]() mutable { rp.deliver(s); });
+            },
+            [rp](caf::error&) mutable { rp.deliver(unbind_status::STORAGE_FAILURE); });
+        return rp;
       },
       [self](cluster::as_link_atom, cluster::link_presence& p) {
         // The addressee's actor takes it only from a bound peer.

@@ -146,6 +146,12 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
             await user.close()
         self.assertEqual(as2.log_lines("refused"), [])
 
+    async def roster_of(self, client):
+        """The bare JIDs of the client's roster (its bound peers)."""
+        reply = await client.irsp_iq("<query xmlns='jabber:iq:roster'/>", stype="get")
+        self.assertEqual(reply["type"], "result", reply)
+        return {item.get("jid") for item in reply.xml.iter("{jabber:iq:roster}item")}
+
     async def presence_of(self, client, bare, kind, timeout=xs.WAIT):
         """The next presence of `bare`, which must be of `kind`."""
         while True:
@@ -193,6 +199,17 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(xs.error_condition(err), "forbidden", err)
             with self.assertRaises(asyncio.TimeoutError):
                 await tv.next_message(timeout=1)
+            # gina unbinds: as1 at once, as2 when the link tells it (tv's roster).
+            self.assertIn("gina@as1.example", await self.roster_of(tv))
+            reply = await user.irsp_iq("<unbind xmlns='%s' peer='tv@as2.example'/>" % IRSP)
+            self.assertEqual(xs.status_of(reply), "ok", reply)
+            deadline = time.monotonic() + xs.WAIT
+            while "gina@as1.example" in await self.roster_of(tv):
+                self.assertLess(time.monotonic(), deadline, "as2 kept its side of the binding")
+                await asyncio.sleep(0.1)
+            tv.send_message(mto="gina@as1.example", mbody="still there?", mtype="chat")
+            err = await tv.next_message()
+            self.assertEqual(xs.error_condition(err), "forbidden", err)
         finally:
             for c in (tv, user, stranger):
                 await c.close()
