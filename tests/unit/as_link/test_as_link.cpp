@@ -188,6 +188,9 @@ TEST_CASE("a link carries only its peer's traffic, for this AS", "[as_link]") {
   CHECK(check_source(cluster::link_presence{ev, "u@as2.example"}, p, me) != "");
   CHECK(check_source(cluster::link_probe{"u@as1.example", "tv@as2.example"}, p, me) == "");
   CHECK(check_source(cluster::link_probe{"u@as2.example", "tv@as2.example"}, p, me) != "");
+  CHECK(check_source(account::unbind_request{"u@as1.example", "tv@as2.example"}, p, me) == "");
+  CHECK(check_source(account::unbind_request{"u@as3.example", "tv@as2.example"}, p, me) != "");
+  CHECK(check_source(account::unbind_request{"u@as1.example", "tv@as3.example"}, p, me) != "");
   // Not for this AS: the link is no relay.
   CHECK(check_source(upload_request{"u@as1.example", "echo@apps.as3.example", ""}, p, me) != "");
   CHECK(check_source(push_request{"echo@apps.as1.example", "u@as3.example", ""}, p, me) != "");
