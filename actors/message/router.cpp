@@ -199,6 +199,9 @@ void notify_if_active(router_actor* self, const std::string& address, const caf:
       self->send(link, cluster::link_presence{msg.get_as<presence_event>(0), address});
     else if (msg.size() == 2 && msg.match_elements<probe_atom, std::string>())
       self->send(link, cluster::link_probe{msg.get_as<std::string>(1), address});
+    else if (msg.size() == 2 && msg.match_elements<unbound_atom, std::string>())
+      // Our account went (deleted, or a reset unbound it): the peer's side goes.
+      self->send(link, account::unbind_request{msg.get_as<std::string>(1), address});
     return;
   }
   bool remote = false;

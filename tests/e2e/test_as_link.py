@@ -215,6 +215,28 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
                 await c.close()
         self.assertEqual(as2.log_lines("refused"), [])
 
+    async def test_a_deleted_user_is_unbound_in_the_other_as_too(self):
+        self.start_as2()
+        as1 = self.start_as1()
+        await self.wait_log(as1, "as-link as2.example: up")
+        tv, code = await register(self.nodes[0], "cam", "as2.example",
+                                  device=("CAM-1", "Acme", "SN2"))
+        user = await register(as1, "ivy", "as1.example")
+        try:
+            reply = await bind(user, "cam@as2.example", code)
+            self.assertEqual(xs.status_of(reply), "ok", reply)
+            self.assertIn("ivy@as1.example", await self.roster_of(tv))
+            # XEP-0077 §3.2: ivy deletes her account.
+            reply = await user.irsp_iq("<query xmlns='jabber:iq:register'><remove/></query>")
+            self.assertEqual(reply["type"], "result", reply)
+            deadline = time.monotonic() + xs.WAIT
+            while "ivy@as1.example" in await self.roster_of(tv):
+                self.assertLess(time.monotonic(), deadline, "as2 kept the deleted user bound")
+                await asyncio.sleep(0.1)
+        finally:
+            for c in (tv, user):
+                await c.close()
+
     async def test_an_application_of_an_unlinked_domain_is_remote_server_not_found(self):
         as1 = self.start_as1()
         user = await register(as1, "bob", "as1.example")
