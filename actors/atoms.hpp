@@ -11,6 +11,12 @@ using find_atom = caf::atom_constant<caf::atom("find")>;
 using scram_atom = caf::atom_constant<caf::atom("scram")>;
 /// Asks the account server for what a user/device actor loads on activation.
 using load_atom = caf::atom_constant<caf::atom("load")>;
+/// The halves of a binding across shards (actors/account/binding_store.hpp):
+/// (bind_half_atom, device, user, code) -> bind_status on the device's shard,
+/// (bind_half_atom, user, device) -> bind_status on the user's,
+/// (unbind_half_atom, account, peer) -> unbind_status on the account's.
+using bind_half_atom = caf::atom_constant<caf::atom("bindhalf")>;
+using unbind_half_atom = caf::atom_constant<caf::atom("unbindhalf")>;
 /// A session attaches to its user/device actor (through the router).
 using open_atom = caf::atom_constant<caf::atom("open")>;
 /// A session detaches from its user/device actor.

@@ -19,6 +19,10 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using member_up_atom = caf::atom_constant<caf::atom("memberup")>;
 using member_down_atom = caf::atom_constant<caf::atom("memberdown")>;
+/// (store_primary_atom, uint32 shard, name, uint64 epoch) -> bool: the node
+/// serving a shard of the account store changed ("" and 0: none now);
+/// fenced by etcd.
+using store_primary_atom = caf::atom_constant<caf::atom("storeprim")>;
 /// (status_atom) -> std::vector<member_status>
 using status_atom = caf::atom_constant<caf::atom("status")>;
 

@@ -162,7 +162,7 @@ etcd_result<std::int64_t> etcd_client::put(const std::string& key, const std::st
   return *revision;
 }
 
-etcd_result<write_outcome> etcd_client::conditional_put(const nlohmann::json& compare,
+etcd_result<write_outcome> etcd_client::conditional_put(const nlohmann::json& compares,
                                                         const std::string& key,
                                                         const std::string& value,
                                                         std::int64_t lease) {
@@ -170,7 +170,7 @@ etcd_result<write_outcome> etcd_client::conditional_put(const nlohmann::json& co
   // On failure the same transaction reads the key, so the caller learns who
   // holds it at exactly the revision the compare failed at.
   nlohmann::json txn = {
-      {"compare", nlohmann::json::array({compare})},
+      {"compare", compares},
       {"success", nlohmann::json::array({{{"request_put", put_request(key, value, lease)}}})},
       {"failure",
        nlohmann::json::array({{{"request_range", {{"key", base64_encode(key)}}}}})}};
@@ -201,23 +201,54 @@ etcd_result<write_outcome> etcd_client::conditional_put(const nlohmann::json& co
   return out;
 }
 
+namespace {
+
+nlohmann::json absent(const std::string& key) {
+  return {{"key", base64_encode(key)},
+          {"target", "CREATE"},
+          {"result", "EQUAL"},
+          {"create_revision", "0"}};
+}
+
+nlohmann::json holds(const std::string& key, const std::string& value) {
+  return {{"key", base64_encode(key)},
+          {"target", "VALUE"},
+          {"result", "EQUAL"},
+          {"value", base64_encode(value)}};
+}
+
+} // namespace
+
 etcd_result<write_outcome> etcd_client::create(const std::string& key, const std::string& value,
                                                std::int64_t lease) {
-  return conditional_put({{"key", base64_encode(key)},
-                          {"target", "CREATE"},
-                          {"result", "EQUAL"},
-                          {"create_revision", "0"}},
-                         key, value, lease);
+  return conditional_put(nlohmann::json::array({absent(key)}), key, value, lease);
+}
+
+etcd_result<write_outcome> etcd_client::create_guarded(const std::string& key,
+                                                       const std::string& value,
+                                                       std::int64_t lease,
+                                                       const std::string& guard,
+                                                       const std::string& guard_value) {
+  auto condition = guard_value.empty() ? absent(guard) : holds(guard, guard_value);
+  return conditional_put(nlohmann::json::array({absent(key), condition}), key, value, lease);
+}
+
+etcd_result<write_outcome> etcd_client::put_guarded(const std::string& key,
+                                                    const std::string& value,
+                                                    const std::string& guard,
+                                                    const std::string& guard_value) {
+  return conditional_put(nlohmann::json::array({holds(guard, guard_value)}), key, value, 0);
 }
 
 etcd_result<write_outcome> etcd_client::compare_and_swap(const std::string& key,
                                                          std::int64_t expected_mod_revision,
                                                          const std::string& value,
                                                          std::int64_t lease) {
-  return conditional_put({{"key", base64_encode(key)},
-                          {"target", "MOD"},
-                          {"result", "EQUAL"},
-                          {"mod_revision", std::to_string(expected_mod_revision)}},
+  return conditional_put(nlohmann::json::array({{{"key", base64_encode(key)},
+                                                 {"target", "MOD"},
+                                                 {"result", "EQUAL"},
+                                                 {"mod_revision",
+                                                  std::to_string(expected_mod_revision)}}}),
                          key, value, lease);
 }
 

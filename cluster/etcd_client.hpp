@@ -71,6 +71,16 @@ public:
   /// exists, `current` is the existing key: its value, revisions and lease.
   etcd_result<write_outcome> create(const std::string& key, const std::string& value,
                                     std::int64_t lease = 0);
+  /// Writes `key` only if it does not exist and `guard` holds `guard_value`
+  /// (an empty `guard_value`: only if `guard` does not exist either). When the
+  /// write does not happen, `current` is `key` as it is now.
+  etcd_result<write_outcome> create_guarded(const std::string& key, const std::string& value,
+                                            std::int64_t lease, const std::string& guard,
+                                            const std::string& guard_value);
+  /// Writes `key` (no lease) only if `guard` exists and holds `guard_value`.
+  etcd_result<write_outcome> put_guarded(const std::string& key, const std::string& value,
+                                         const std::string& guard,
+                                         const std::string& guard_value);
   /// Writes `key` only if its mod_revision is still `expected_mod_revision`.
   etcd_result<write_outcome> compare_and_swap(const std::string& key,
                                               std::int64_t expected_mod_revision,
@@ -85,7 +95,7 @@ public:
 
 private:
   etcd_result<nlohmann::json> call(const char* path, const nlohmann::json& request);
-  etcd_result<write_outcome> conditional_put(const nlohmann::json& compare,
+  etcd_result<write_outcome> conditional_put(const nlohmann::json& compares,
                                              const std::string& key,
                                              const std::string& value, std::int64_t lease);
   std::string failure(const std::string& what) const;

@@ -10,6 +10,7 @@
 #include "actors/atoms.hpp"
 #include "cluster/etcd_client.hpp"
 #include "cluster/lease_fence.hpp"
+#include "cluster/store_primary.hpp"
 
 namespace irsp::cluster {
 
@@ -68,6 +69,8 @@ void lease_keeper::run() {
       // Stopped, or etcd unreachable, past the deadline: others may own our
       // accounts already. Stop serving before anything else.
       cfg_.fence->revoke();
+      for (auto& shard : cfg_.store)
+        shard->lapsed(); // our backups may take our shards over any moment
       fence.reset();
       etcd.revoke(lease); // if etcd still has it: the others need not wait for it
       lease = 0;
@@ -160,6 +163,8 @@ void lease_keeper::run() {
                    : std::string{"not serving while the owners change"});
       }
     }
+    for (auto& shard : cfg_.store)
+      shard->step(etcd, lease, fence && fence->valid(clock::now()));
     std::this_thread::sleep_for(cfg_.poll);
   }
   if (lease != 0)

@@ -7,10 +7,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <caf/actor.hpp>
 
 namespace irsp::cluster {
+
+class store_primary_watch;
 
 /// Whether this node may serve the accounts placed on it now: its lease is
 /// valid by lease_fence's rule (the deadline counts from when the last
@@ -47,6 +50,9 @@ struct lease_keeper_config {
   /// once the router routes by them.
   caf::actor view;
   std::shared_ptr<serving_fence> fence;
+  /// Stepped once per poll with this node's lease: who serves each shard
+  /// of the account store.
+  std::vector<std::shared_ptr<store_primary_watch>> store;
 };
 
 /// A thread that holds this node's lease and key in etcd and reads the

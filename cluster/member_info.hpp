@@ -35,10 +35,12 @@ struct member_info {
   std::uint64_t incarnation = 0;
   caf::actor member;         ///< its membership actor
   caf::actor router;         ///< its message server
-  caf::actor accounts;       ///< its account server
-  caf::actor offline;        ///< its offline queue
-  caf::actor replica;        ///< its applier, for when it is the store's backup
-  caf::actor lifecycle;      ///< its lifecycle stream writer (issue 15)
+  /// Per shard of the account store (index = shard): its account server,
+  /// offline queue, and the applier for when it holds the shard's backup.
+  std::vector<caf::actor> accounts;
+  std::vector<caf::actor> offline;
+  std::vector<caf::actor> replicas;
+  caf::actor lifecycle;      ///< its lifecycle stream writer (issue 15; shard 0's)
 };
 
 template <class Inspector>
@@ -48,8 +50,8 @@ typename Inspector::result_type inspect(Inspector& f, endpoint& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
-  return f(x.name, x.address, x.incarnation, x.member, x.router, x.accounts, x.offline, x.replica,
-           x.lifecycle);
+  return f(x.name, x.address, x.incarnation, x.member, x.router, x.accounts, x.offline,
+           x.replicas, x.lifecycle);
 }
 
 /// A member's state as `cluster status` shows it.

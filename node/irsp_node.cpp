@@ -14,6 +14,13 @@
 
 namespace {
 
+std::string join(const std::vector<std::string>& xs) {
+  std::string out;
+  for (auto& x : xs)
+    out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
 // SIGINT and SIGTERM are taken synchronously by the main thread, so no
 // handler runs inside the actor system's threads.
 int wait_for_stop_signal() {
@@ -145,8 +152,9 @@ int main(int argc, char** argv) {
     ->group(cl);
   app.add_option("--cluster-dir", o.cluster_dir,
                  "ca.pem, node.pem, node-key.pem (default: <data-dir>/cluster)")->group(cl);
-  app.add_option("--storage-node", o.storage_node,
-                 "the node serving the account store (default: the first seed, or this node)")
+  app.add_option("--storage-node", o.storage_nodes,
+                 "a node serving a shard of the account store, by name or address; repeat "
+                 "for one shard each (default: one shard per seed, or this node)")
     ->group(cl);
   app.add_option("--etcd", o.etcd, "etcd's client URL: account ownership is fenced by etcd "
                                   "leases (default: by membership)")->group(cl);
@@ -234,8 +242,10 @@ int main(int argc, char** argv) {
             << " (direct TLS)\n";
   if (!in_force.cluster_listen.empty())
     std::cerr << "irsp-node: cluster member " << in_force.node_name << " on "
-              << in_force.cluster_listen << ", account store on " << in_force.storage_node
-              << "\n";
+              << in_force.cluster_listen << ", account store in "
+              << in_force.storage_nodes.size() << " shard(s) on "
+              << (in_force.etcd.empty() ? "" : "the nodes etcd names, first ")
+              << join(in_force.storage_nodes) << "\n";
   if (!in_force.https_listen.empty())
     std::cerr << "irsp-node: https inbound on " << in_force.https_listen << "\n";
   if (!in_force.metrics_listen.empty())

@@ -38,7 +38,9 @@
 #include "cluster/lease_keeper.hpp"
 #include "cluster/membership.hpp"
 #include "cluster/openssl_error_queue.hpp"
+#include "cluster/shard_proxy.hpp"
 #include "cluster/storage_proxy.hpp"
+#include "cluster/store_primary.hpp"
 #include "cluster/wire_types.hpp"
 #include "node/outbound/https_delivery.hpp"
 #include "node/http/api_keys.hpp"
@@ -72,8 +74,19 @@ struct node::impl {
   caf::actor offline_proxy;
   caf::actor lifecycle_writer;
   caf::actor lifecycle_proxy;
-  caf::actor replica; // the applier, for when this node is the store's backup
-  std::shared_ptr<account::replication_source> replication;
+  // Shards 1.. of the account store (shard 0 is `accounts` and the actors
+  // above, which also hold the lifecycle stream); in a cluster only.
+  struct extra_shard {
+    std::shared_ptr<account::account_store> store;
+    std::shared_ptr<offline::offline_store> offline;
+    caf::actor account_server;
+    caf::actor offline_queue;
+  };
+  std::vector<extra_shard> extra_shards;
+  // Per shard: the applier, for when this node holds the shard's backup,
+  // and the primary end (null where this node cannot serve it).
+  std::vector<caf::actor> replicas;
+  std::vector<std::shared_ptr<account::replication_source>> replications;
   std::shared_ptr<cluster::serving_fence> fence; // fenced by etcd: may we serve?
   std::unique_ptr<cluster::lease_keeper> lease;
   std::vector<caf::actor> apps;
@@ -237,15 +250,29 @@ struct node::impl {
       };
     register_node_metrics(*metrics, std::move(src));
     // Only where the store is served: another member's copy is not it.
-    bool serves_store = !clustered() || options.storage_node == options.node_name
-                        || options.storage_node == options.cluster_listen;
-    if (offline_store && serves_store)
+    if (offline_store)
       metrics->add_gauge_callback(
-        "irsp_offline_queued", "Messages waiting in offline queues, all accounts.",
-        [store = offline_store] {
-          auto total = store->total();
-          return total ? std::vector<metrics::sample>{{{}, static_cast<double>(*total)}}
-                       : std::vector<metrics::sample>{};
+        "irsp_offline_queued",
+        "Messages waiting in offline queues, all accounts of the shards this node serves.",
+        [this]() -> std::vector<metrics::sample> {
+          // Only shards served here (a lone node's; in a cluster, the ones
+          // with a live backup attached by this node): a backup's copy is
+          // not it.
+          double sum = 0;
+          bool any = false;
+          for (std::size_t k = 0; k < shard_count(); ++k) {
+            if (clustered()
+                && (k >= replications.size() || !replications[k] || !replications[k]->live()))
+              continue;
+            auto total = k == 0 ? offline_store->total() : extra_shards[k - 1].offline->total();
+            if (!total)
+              return {};
+            sum += static_cast<double>(*total);
+            any = true;
+          }
+          if (!any)
+            return {};
+          return {{{}, sum}};
         });
     if (outbox_store)
       metrics->add_gauge_callback(
@@ -321,6 +348,61 @@ struct node::impl {
     return true;
   }
 
+  // How many shards the account store has: one per storage node (cluster).
+  std::size_t shard_count() const { return 1 + extra_shards.size(); }
+  std::shared_ptr<account::account_store> shard_store(std::size_t k) const {
+    return k == 0 ? accounts : extra_shards[k - 1].store;
+  }
+
+  // A cluster's storage nodes: --storage-node (each), else the one of the
+  // embedding API's storage_node, else the seeds; none: this node alone.
+  void resolve_storage_nodes() {
+    auto& o = options;
+    if (o.storage_nodes.empty() && !o.storage_node.empty())
+      o.storage_nodes.push_back(o.storage_node);
+    if (o.storage_nodes.empty())
+      o.storage_nodes = o.cluster_seeds;
+    o.storage_node = o.storage_nodes.empty() ? std::string{} : o.storage_nodes.front();
+  }
+
+  // Shards 1.. in <data_dir>/shards/<k>; and the number of shards is the
+  // store's for life: a store made with another number would lose accounts
+  // to the wrong shard, so it is refused by name.
+  bool open_extra_shards(const account::store_options& base, const offline::offline_options& oo) {
+    namespace fs = std::filesystem;
+    auto wanted = std::max<std::size_t>(1, options.storage_nodes.size());
+    auto made = accounts->shard_count();
+    if (!made) {
+      error = "cannot read the account store's number of shards in " + options.data_dir;
+      return false;
+    }
+    if (*made != 0 && *made != wanted) {
+      error = "the account store in " + options.data_dir + " has " + std::to_string(*made)
+              + " shard(s), but " + std::to_string(wanted)
+              + " storage node(s) are named (--storage-node, or the seeds): name exactly "
+              + std::to_string(*made);
+      return false;
+    }
+    if (*made == 0 && !accounts->set_shard_count(wanted)) {
+      error = "cannot record the account store's number of shards in " + options.data_dir;
+      return false;
+    }
+    for (std::size_t k = 1; k < wanted; ++k) {
+      auto so = base;
+      so.path = (fs::path(options.data_dir) / "shards" / std::to_string(k)).string();
+      fs::create_directories(so.path);
+      extra_shard shard;
+      shard.store = account::account_store::open(so, error);
+      if (!shard.store) {
+        error = "shard " + std::to_string(k) + ": " + error;
+        return false;
+      }
+      shard.offline = std::make_shared<offline::offline_store>(shard.store, oo);
+      extra_shards.push_back(std::move(shard));
+    }
+    return true;
+  }
+
   // Who serves the lifecycle stream: the account server, wherever it is.
   caf::actor stream_server() const { return accounts_proxy ? accounts_proxy : account_server; }
 
@@ -376,11 +458,13 @@ struct node::impl {
         std::chrono::system_clock::now().time_since_epoch())
         .count());
     mc.self.router = router;
-    mc.self.accounts = account_server;
-    mc.self.offline = offline_queue;
     mc.self.lifecycle = lifecycle_writer;
-    replica = account::spawn_replica_applier(*sys, accounts, 0);
-    mc.self.replica = replica;
+    for (std::size_t k = 0; k < shard_count(); ++k) {
+      mc.self.accounts.push_back(k == 0 ? account_server : extra_shards[k - 1].account_server);
+      mc.self.offline.push_back(k == 0 ? offline_queue : extra_shards[k - 1].offline_queue);
+      replicas.push_back(account::spawn_replica_applier(*sys, shard_store(k), 0));
+    }
+    mc.self.replicas = replicas;
     for (auto& seed : o.cluster_seeds)
       mc.seeds.push_back(*cluster::parse_endpoint(seed));
     mc.heartbeat = std::chrono::milliseconds(o.heartbeat_ms);
@@ -401,6 +485,9 @@ struct node::impl {
     self_info.member = membership;
     o.cluster_listen = self_info.address.to_string();
     o.node_name = self_info.name;
+    if (o.storage_nodes.empty()) // no seeds: this node alone serves the store
+      o.storage_nodes = {self_info.name};
+    o.storage_node = o.storage_nodes.front();
     cluster::view_config vc;
     vc.self = self_info;
     vc.membership = membership;
@@ -408,22 +495,53 @@ struct node::impl {
     vc.accounts_proxy = accounts_proxy;
     vc.offline_proxy = offline_proxy;
     vc.lifecycle_proxy = lifecycle_proxy;
-    vc.storage_node = !o.storage_node.empty()         ? o.storage_node
-                      : !o.cluster_seeds.empty() ? o.cluster_seeds.front()
-                                                 : self_info.name;
-    o.storage_node = vc.storage_node;
-    if (vc.storage_node == self_info.name || vc.storage_node == self_info.address.to_string()) {
-      if (accounts->partial_replica()) {
-        error = "the account store in " + o.data_dir
-                + " is a half-received copy: this node cannot serve it (start the node "
-                  "holding the complete copy as --storage-node)";
-        return false;
+    auto is_self = [&self_info](const std::string& n) {
+      return n == self_info.name || n == self_info.address.to_string();
+    };
+    std::vector<std::shared_ptr<cluster::store_primary_watch>> store_watches;
+    vc.etcd = o.etcd;
+    vc.domain = o.domain;
+    replications.resize(shard_count());
+    for (std::size_t k = 0; k < shard_count(); ++k) {
+      cluster::shard_role role;
+      role.first_primary = o.storage_nodes.empty() ? self_info.name : o.storage_nodes[k];
+      auto store = shard_store(k);
+      if (fence) {
+        // Who serves a shard is what etcd says; --storage-node only names
+        // its first primary. Any node may take a shard over, so each has a
+        // primary end ready, made the store's replicator on promotion.
+        auto source = std::make_shared<account::replication_source>(
+          *sys, *store, account::replication_options{});
+        replications[k] = source;
+        role.replication = source;
+        role.promote = [store, source, lifecycle = k == 0 ? stream : nullptr] {
+          store->set_replicator(source);
+          if (lifecycle)
+            lifecycle->forget_bounds(); // the stream came by snapshot
+        };
+        cluster::store_primary_config sp;
+        sp.shard = static_cast<std::uint32_t>(k);
+        sp.keys = cluster::store_keys::of(o.domain, k);
+        sp.name = self_info.name;
+        sp.named_by_operator = is_self(role.first_primary);
+        sp.complete = [store] { return !store->partial_replica(); };
+        store_watches.push_back(std::make_shared<cluster::store_primary_watch>(std::move(sp)));
+      } else if (is_self(role.first_primary)) {
+        if (store->partial_replica()) {
+          error = "shard " + std::to_string(k) + " of the account store in " + o.data_dir
+                  + " is a half-received copy: this node cannot serve it (start the node "
+                    "holding the complete copy as its --storage-node)";
+          return false;
+        }
+        replications[k] = account::replication_source::make(*sys, *store);
+        role.replication = replications[k];
       }
-      replication = account::replication_source::make(*sys, *accounts);
-      vc.replication = replication;
+      vc.shards.push_back(std::move(role));
     }
     vc.fenced = fence != nullptr;
     view = cluster::spawn_cluster_view(*sys, std::move(vc));
+    for (auto& w : store_watches)
+      w->set_view(view);
     if (fence) {
       cluster::lease_keeper_config lk;
       lk.endpoint = o.etcd;
@@ -433,6 +551,7 @@ struct node::impl {
       lk.ttl = std::chrono::seconds(std::max(2u, o.lease_seconds));
       lk.view = view;
       lk.fence = fence;
+      lk.store = std::move(store_watches);
       lease = std::make_unique<cluster::lease_keeper>(std::move(lk));
     }
     return true;
@@ -487,6 +606,16 @@ bool node::start() {
   oo.ttl_ms = static_cast<std::int64_t>(o.offline_ttl_seconds) * 1000;
   d.offline_store = std::make_shared<offline::offline_store>(d.accounts, oo);
   o.domain = d.accounts->options().domain;
+  if (d.clustered()) {
+    d.resolve_storage_nodes();
+    so.domain = o.domain;
+    if (!d.open_extra_shards(so, oo)) {
+      d.extra_shards.clear();
+      d.offline_store.reset();
+      d.accounts.reset();
+      return false;
+    }
+  }
   if (o.cert_file.empty())
     o.cert_file = (fs::path(o.data_dir) / "tls" / "cert.pem").string();
   if (o.key_file.empty())
@@ -542,11 +671,16 @@ bool node::start() {
                                                    std::max(1u, o.account_workers), stream);
   d.lifecycle_writer = lifecycle::spawn_lifecycle_writer(*d.sys, stream);
   d.offline_queue = offline::spawn_offline_queue(*d.sys, d.offline_store);
+  for (auto& shard : d.extra_shards) {
+    shard.account_server = account::spawn_account_server(*d.sys, shard.store,
+                                                         std::max(1u, o.account_workers));
+    shard.offline_queue = offline::spawn_offline_queue(*d.sys, shard.offline);
+  }
   message::router_config rc;
   rc.domain = o.domain;
   if (d.clustered()) {
-    d.accounts_proxy = cluster::spawn_storage_proxy(*d.sys, "account server");
-    d.offline_proxy = cluster::spawn_storage_proxy(*d.sys, "offline queue");
+    d.accounts_proxy = cluster::spawn_account_shards(*d.sys, o.domain, d.shard_count());
+    d.offline_proxy = cluster::spawn_offline_shards(*d.sys, o.domain, d.shard_count());
     d.lifecycle_proxy = cluster::spawn_storage_proxy(*d.sys, "lifecycle stream");
   }
   rc.accounts = d.accounts_proxy ? d.accounts_proxy : d.account_server;
@@ -663,23 +797,33 @@ void node::stop() {
   for (auto& a : d.apps)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   d.apps.clear();
-  for (auto* a : {&d.outbox, &d.view, &d.membership, &d.router, &d.accounts_proxy, &d.offline_proxy,
-                 &d.lifecycle_proxy, &d.replica, &d.offline_queue, &d.lifecycle_writer,
-                 &d.account_server}) {
+  std::vector<caf::actor*> actors{&d.outbox, &d.view, &d.membership, &d.router,
+                                  &d.accounts_proxy, &d.offline_proxy, &d.lifecycle_proxy,
+                                  &d.offline_queue, &d.lifecycle_writer, &d.account_server};
+  for (auto& r : d.replicas)
+    actors.push_back(&r);
+  for (auto& shard : d.extra_shards) {
+    actors.push_back(&shard.account_server);
+    actors.push_back(&shard.offline_queue);
+  }
+  for (auto* a : actors) {
     if (!*a)
       continue;
     caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
     *a = nullptr;
   }
-  if (d.replication)
-    d.accounts->set_replicator(nullptr);
-  d.replication.reset();
+  d.replicas.clear();
+  for (std::size_t k = 0; k < d.replications.size(); ++k)
+    if (d.replications[k] && d.shard_store(k))
+      d.shard_store(k)->set_replicator(nullptr);
+  d.replications.clear();
   d.sys.reset(); // waits for every actor, detached workers included
   d.cfg.reset();
   d.delivery.reset(); // before the store it writes to closes
   d.outbox_store.reset();
   d.offline_store.reset();
   d.stream.reset();
+  d.extra_shards.clear();
   d.accounts.reset();
 }
 

@@ -148,6 +148,8 @@ inline std::string used_nonce(std::string_view entry) {
 /// "m/...": the store's own metadata (its domain, one-off migrations).
 inline const std::string domain = "m/domain";
 inline const std::string legacy_offline_imported = "m/offline-imported";
+/// In a cluster, how many shards the account store has (decimal), in shard 0.
+inline const std::string shard_count = "m/shards";
 /// Present while a backup holds a half-received snapshot of its primary:
 /// such a store is not a copy of anything and must not be served.
 inline const std::string replica_incomplete = "m/replica-incomplete";

@@ -33,6 +33,14 @@ caf::behavior account_worker(caf::event_based_actor* self, std::shared_ptr<accou
     [bindings](cluster::as_link_atom, const unbind_request& r) {
       return bindings->unbind_remote(r.account, r.peer); // account: ours, peer: theirs
     },
+    [bindings](bind_half_atom, const std::string& device, const std::string& user,
+               const std::string& code) { return bindings->bind_device_half(device, user, code); },
+    [bindings](bind_half_atom, const std::string& user, const std::string& device) {
+      return bindings->bind_user_half(user, device);
+    },
+    [bindings](unbind_half_atom, const std::string& account, const std::string& peer) {
+      return bindings->unbind_half(account, peer);
+    },
     [store, bindings](load_atom, const std::string& address) {
       // A read that failed says `failed`, never "no such account": the actor
       // must not settle on a wrong answer because the disk hiccuped.

@@ -213,18 +213,47 @@ bool account_store::partial_replica() const {
   return db && db->Get(rocksdb::ReadOptions{}, keys::replica_incomplete, &ignored).ok();
 }
 
+std::optional<std::size_t> account_store::shard_count() const {
+  auto db = access();
+  if (!db)
+    return std::nullopt;
+  std::string v;
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::shard_count, &v);
+  if (got.ok())
+    return static_cast<std::size_t>(std::stoull(v));
+  if (!got.IsNotFound())
+    return std::nullopt;
+  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+  it->Seek(std::string{keys::account_prefix});
+  if (!it->status().ok())
+    return std::nullopt;
+  return it->Valid() && it->key().starts_with(keys::account_prefix) ? 1 : 0;
+}
+
+bool account_store::set_shard_count(std::size_t shards) {
+  auto db = access();
+  rocksdb::WriteBatch batch;
+  batch.Put(keys::shard_count, std::to_string(shards));
+  return write_unreplicated(db, batch, true) == write_status::ok;
+}
+
+write_status account_store::write_unreplicated(const db_access& db, rocksdb::WriteBatch& batch,
+                                               bool sync) const {
+  if (!db)
+    return write_status::failed;
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes || sync;
+  if (db->Write(wo, &batch).ok())
+    return write_status::ok;
+  needs_recovery_ = true;
+  return write_status::failed;
+}
+
 write_status account_store::write(const db_access& db, rocksdb::WriteBatch& batch,
                                   bool force_sync) const {
   if (!db)
     return write_status::failed;
-  auto local_write = [&] {
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync_writes || force_sync;
-    if (db->Write(wo, &batch).ok())
-      return true;
-    needs_recovery_ = true;
-    return false;
-  };
+  auto local_write = [&] { return write_unreplicated(db, batch, force_sync) == write_status::ok; };
   std::shared_ptr<replicator> copier;
   {
     std::lock_guard<std::mutex> guard{replicator_mutex_};

@@ -138,6 +138,17 @@ public:
   write_status write(const db_access& db, rocksdb::WriteBatch& batch,
                      bool force_sync = false) const;
 
+  /// How many shards the cluster's account store was made with (recorded
+  /// in shard 0): 0 when never recorded and the store holds no account, 1
+  /// when never recorded but it does (a store of before sharding); nullopt
+  /// on a read error.
+  std::optional<std::size_t> shard_count() const;
+  /// Records it (this copy only: every member records the same).
+  bool set_shard_count(std::size_t shards);
+  /// Writes `batch` here only, never through the replicator: for the
+  /// backup's applier, whose batches are copies already.
+  write_status write_unreplicated(const db_access& db, rocksdb::WriteBatch& batch,
+                                  bool sync) const;
   /// True after a failed write until the store has recovered: changes
   /// answer storage-failure meanwhile (for /health).
   bool write_faulted() const noexcept { return needs_recovery_.load(std::memory_order_relaxed); }

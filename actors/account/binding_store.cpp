@@ -165,6 +165,91 @@ unbind_status binding_store::unbind(const std::string& account, const std::strin
   return unbind_status::OK;
 }
 
+bind_status binding_store::bind_device_half(const std::string& device, const std::string& user,
+                                            const std::string& code) {
+  auto d = accounts_.normalise(device);
+  auto u = accounts_.normalise(user);
+  if (!d)
+    return bind_status::NO_SUCH_DEVICE;
+  if (!u)
+    return bind_status::NOT_A_USER;
+  auto now = bind_attempts::clock::now();
+  if (!attempts_.allowed("u:" + *u, now) || !attempts_.allowed("d:" + *d, now))
+    return bind_status::TOO_MANY_ATTEMPTS;
+  auto guard = accounts_.lock(*d);
+  auto db = accounts_.access();
+  account_record record;
+  auto found = accounts_.lookup(db, *d, record);
+  if (found == lookup_status::failed)
+    return bind_status::STORAGE_FAILURE;
+  if (found == lookup_status::missing || record.view.kind != account_kind::DEVICE)
+    return bind_status::NO_SUCH_DEVICE;
+  if (!code_matches(record.code, code)) {
+    attempts_.failed("u:" + *u, now);
+    attempts_.failed("d:" + *d, now);
+    return bind_status::WRONG_CODE;
+  }
+  return put_half(db, *d, *u);
+}
+
+bind_status binding_store::bind_user_half(const std::string& user, const std::string& device) {
+  auto u = accounts_.normalise(user);
+  auto d = accounts_.normalise(device);
+  if (!u)
+    return bind_status::NOT_A_USER;
+  if (!d)
+    return bind_status::NO_SUCH_DEVICE;
+  auto guard = accounts_.lock(*u);
+  auto db = accounts_.access();
+  account_record record;
+  auto found = accounts_.lookup(db, *u, record);
+  if (found == lookup_status::failed)
+    return bind_status::STORAGE_FAILURE;
+  if (found == lookup_status::missing || record.view.kind != account_kind::USER)
+    return bind_status::NOT_A_USER;
+  return put_half(db, *u, *d);
+}
+
+// Under `from`'s lock, with `from` checked to exist.
+bind_status binding_store::put_half(const db_access& db, const std::string& from,
+                                    const std::string& to) {
+  if (!db)
+    return bind_status::STORAGE_FAILURE;
+  std::string ignored;
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(from, to), &ignored);
+  if (got.ok())
+    return bind_status::ALREADY_BOUND;
+  if (!got.IsNotFound())
+    return bind_status::STORAGE_FAILURE;
+  rocksdb::WriteBatch batch;
+  batch.Put(keys::binding(from, to), "");
+  if (auto written = accounts_.write(db, batch); written != write_status::ok)
+    return write_failure<bind_status>(written);
+  return bind_status::OK;
+}
+
+unbind_status binding_store::unbind_half(const std::string& account, const std::string& peer) {
+  auto a = accounts_.normalise(account);
+  auto p = accounts_.normalise(peer);
+  if (!a || !p)
+    return unbind_status::NOT_BOUND;
+  auto guard = accounts_.lock(*a);
+  auto db = accounts_.access();
+  if (!db)
+    return unbind_status::STORAGE_FAILURE;
+  std::string ignored;
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(*a, *p), &ignored);
+  if (got.IsNotFound())
+    return unbind_status::NOT_BOUND;
+  if (!got.ok())
+    return unbind_status::STORAGE_FAILURE;
+  rocksdb::WriteBatch batch;
+  batch.Delete(keys::binding(*a, *p));
+  if (auto written = accounts_.write(db, batch); written != write_status::ok)
+    return write_failure<unbind_status>(written);
+  return unbind_status::OK;
+}
+
 bool binding_store::peers(const std::string& address, std::vector<std::string>& out) const {
   auto normal = accounts_.normalise(address);
   if (!normal)

@@ -16,6 +16,7 @@ class WriteBatch;
 namespace irsp::account {
 
 class account_store;
+struct db_access;
 
 using bind_status = schema::BindStatus;
 using unbind_status = schema::UnbindStatus;
@@ -47,6 +48,18 @@ public:
   /// Removes this AS's side of a binding across ASs, `local` -> `remote`.
   unbind_status unbind_remote(const std::string& local, const std::string& remote);
 
+  /// The halves of a binding whose two accounts live in different shards
+  /// (cluster/shard_proxy.hpp): each shard holds its account's direction,
+  /// and a binding is in force only where both are (each side checks its
+  /// own). `bind_device_half`: `device` (here) takes `user` if `code` is its
+  /// code — the code check and its attempt limits are the device shard's.
+  bind_status bind_device_half(const std::string& device, const std::string& user,
+                               const std::string& code);
+  /// `user` (here, a user account) takes `device`: ok, or already-bound when
+  /// this half was there.
+  bind_status bind_user_half(const std::string& user, const std::string& device);
+  /// Removes `account`'s (here) direction towards `peer`.
+  unbind_status unbind_half(const std::string& account, const std::string& peer);
   /// The peers bound to `address` (devices of a user, users of a device);
   /// false when they could not be read.
   bool peers(const std::string& address, std::vector<std::string>& out) const;
@@ -63,6 +76,7 @@ public:
 private:
   template <class Db>
   bind_status write_one_direction(Db& db, const std::string& local, const std::string& remote);
+  bind_status put_half(const db_access& db, const std::string& from, const std::string& to);
 
   account_store& accounts_;
   bind_attempts attempts_;

@@ -55,7 +55,7 @@ caf::error check_epoch(applier* self, std::uint64_t epoch) {
 // One synced write of the store's own bookkeeping (clear, mark, unmark).
 bool write_synced(applier* self, rocksdb::WriteBatch& batch) {
   auto db = self->state.store->access();
-  return self->state.store->write(db, batch, true) == write_status::ok;
+  return self->state.store->write_unreplicated(db, batch, true) == write_status::ok;
 }
 
 } // namespace
@@ -98,7 +98,7 @@ caf::behavior replica_applier(applier* self, std::shared_ptr<account_store> stor
       }
       // After the deletes in the same batch: the mark survives them.
       clear.Put(keys::replica_incomplete, "");
-      if (st.store->write(db, clear, true) != write_status::ok)
+      if (st.store->write_unreplicated(db, clear, true) != write_status::ok)
         return refused("backup store write failed");
       st.receiving = true;
       return epoch;

@@ -80,7 +80,8 @@ write_status replication_source::replicate(rocksdb::WriteBatch& batch,
   return finish(acked ? write_status::ok : write_status::unavailable);
 }
 
-bool replication_source::attach_backup(const caf::actor& applier, std::uint64_t epoch) {
+bool replication_source::attach_backup(const caf::actor& applier, std::uint64_t epoch,
+                                       const std::function<bool()>& confirm) {
   // Taken before the mutex, as writers do: the store is not reopened under us.
   auto db = store_.access();
   std::unique_lock<std::mutex> lock{mutex_};
@@ -94,6 +95,8 @@ bool replication_source::attach_backup(const caf::actor& applier, std::uint64_t 
   bool ok = snapshot != nullptr && ship_snapshot(db.db, snapshot, applier, epoch, seq);
   if (snapshot != nullptr)
     db->ReleaseSnapshot(snapshot);
+  if (ok && confirm)
+    ok = confirm();
   lock.lock();
   snapshotting_ = false;
   if (ok) {

@@ -67,8 +67,11 @@ public:
   /// ships a snapshot of the whole store, taken at the current sequence
   /// number, then switches to live batches from there. Writes wait while the
   /// snapshot runs. Replaces any previous backup. False (and no backup)
-  /// when the applier refused or did not answer in time.
-  bool attach_backup(const caf::actor& applier, std::uint64_t epoch);
+  /// when the applier refused or did not answer in time, or `confirm`
+  /// (called once the snapshot is whole, before the backup counts; writes
+  /// still wait) returned false.
+  bool attach_backup(const caf::actor& applier, std::uint64_t epoch,
+                     const std::function<bool()>& confirm = {});
 
   /// Drops the backup: from now on every write is refused.
   void detach();

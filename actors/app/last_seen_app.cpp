@@ -4,6 +4,9 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/account/exchanges.hpp"
+#include "actors/account/name_rules.hpp"
+#include "actors/atoms.hpp"
 #include "actors/lifecycle/lifecycle_atoms.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/service_actor.hpp"
@@ -41,6 +44,37 @@ void look_up(caf::event_based_actor* self, const caf::actor& accounts, const std
       [answer](caf::error&) mutable { answer(false, std::string{}); });
 }
 
+// `address` as the store keeps it (prepared localpart); empty if it is none.
+std::string normal(const std::string& address) {
+  auto parts = account::split_address(address);
+  if (!parts)
+    return {};
+  auto local = account::prepare_localpart(parts->first);
+  return local ? *local + "@" + parts->second : std::string{};
+}
+
+// §9: a user learns of its bound devices only, a device of itself; then
+// `allowed(ok)`, or `denied(failed)` (failed: the bindings could not be read).
+template <class Allowed, class Denied>
+void check_bound(caf::event_based_actor* self, const caf::actor& accounts,
+                 const std::string& from, const std::string& device, Allowed allowed,
+                 Denied denied) {
+  auto requester = normal(from);
+  auto target = normal(device);
+  if (!requester.empty() && requester == target)
+    return allowed();
+  self->request(accounts, caf::infinite, load_atom::value, requester)
+    .then(
+      [target, allowed, denied](const account::principal_record& rec) mutable {
+        if (rec.status == account::lookup_status::failed)
+          return denied(true);
+        if (std::find(rec.peers.begin(), rec.peers.end(), target) == rec.peers.end())
+          return denied(false);
+        allowed();
+      },
+      [denied](caf::error&) mutable { denied(true); });
+}
+
 } // namespace
 
 caf::actor spawn_last_seen(caf::actor_system& system, caf::actor accounts) {
@@ -48,12 +82,23 @@ caf::actor spawn_last_seen(caf::actor_system& system, caf::actor accounts) {
     ignore_stray_errors(self);
     return {
       [self, accounts](const upload_request& r) {
+        // From a user or device: only about what it is bound to.
         auto rp = self->make_response_promise<upload_response>();
-        look_up(self, accounts, r.payload, [rp](bool ok, std::string reply) mutable {
-          rp.deliver(upload_response{ok ? upload_status::ACCEPTED
-                                        : upload_status::APPLICATION_FAILURE,
-                                     std::move(reply)});
-        });
+        auto device = r.payload;
+        check_bound(
+          self, accounts, r.from, device,
+          [self, accounts, rp, device]() mutable {
+            look_up(self, accounts, device, [rp](bool ok, std::string reply) mutable {
+              rp.deliver(upload_response{ok ? upload_status::ACCEPTED
+                                            : upload_status::APPLICATION_FAILURE,
+                                         std::move(reply)});
+            });
+          },
+          [rp](bool failed) mutable {
+            rp.deliver(upload_response{failed ? upload_status::APPLICATION_FAILURE
+                                              : upload_status::NOT_ALLOWED,
+                                       {}});
+          });
         return rp;
       },
       [self, accounts](const app_message_request& r) {

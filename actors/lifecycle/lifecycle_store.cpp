@@ -216,6 +216,7 @@ void lifecycle_store::write_group(std::vector<pending*>& group) {
     return;
   auto written = store_->write(db, batch);
   if (written != write_status::ok) {
+    loaded_ = false; // the local copy may hold the batch unacknowledged
     for (auto* p : group)
       if (p->result.cursor != 0)
         p->result = {written, 0};

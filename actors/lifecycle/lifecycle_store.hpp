@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -73,6 +74,11 @@ public:
   /// tell, whatever its length. nullopt when it could not be read.
   std::optional<std::uint64_t> kept() const;
 
+  /// The stream's bounds are read from the database again before the next
+  /// append: its contents changed under this object (this node's copy of
+  /// the store became the primary one, after a snapshot from elsewhere).
+  void forget_bounds() { loaded_ = false; }
+
   /// For a lone node starting: every account whose latest transition is
   /// online or suspect lost its sessions with the process that held them;
   /// each gets its offline (same epoch, next sequence) now, so the stream
@@ -92,7 +98,7 @@ private:
   std::vector<pending*> queue_;
   bool writing_ = false;
   // Owned by the writer of the group in progress:
-  bool loaded_ = false;
+  std::atomic<bool> loaded_{false}; // cleared by forget_bounds() from any thread
   std::uint64_t next_ = 1;  // the next cursor
   std::uint64_t first_ = 1; // the oldest kept
   std::uint64_t appends_since_age_check_ = 0;

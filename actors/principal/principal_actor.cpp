@@ -307,6 +307,10 @@ caf::result<Response> deliver_or_queue(principal_actor* self, delivery d) {
 // message type: to the account as if to its bare JID (§8.5.2), or nowhere.
 caf::result<direct_response> deliver_direct(principal_actor* self, direct_request& r) {
   auto& st = self->state;
+  // The sender checked its side of the binding; this is ours. In a sharded
+  // store each side holds its own half, and a half alone binds nothing.
+  if (r.from != st.address && st.peers.count(r.from) == 0)
+    return direct_response{direct_status::NOT_ALLOWED, 0};
   delivery d{delivery_kind::DIRECT, std::move(r.from), std::move(r.payload), 0};
   if (!r.resource.empty()) {
     auto i = st.sessions.find(r.resource);

@@ -33,6 +33,24 @@ def home_of(key, nodes):
     return max(nodes, key=weight)
 
 
+def shard_of(address, shards):
+    """cluster/shard_map.cpp: the shard of the account store that holds
+    `address` (rendezvous over "shard-0" .. "shard-(n-1)")."""
+    names = ["shard-%d" % k for k in range(shards)]
+    return names.index(home_of(address, names))
+
+
+def name_in_shard(prefix, shard, shards, node=None, nodes=None):
+    """An account name `prefix-N` in `shard`, homed on `node` if given."""
+    for i in range(100000):
+        name = "%s-%d" % (prefix, i)
+        address = name + "@localhost"
+        if shard_of(address, shards) == shard and (node is None
+                                                   or home_of(address, nodes) == node):
+            return name
+    raise AssertionError("no name in shard %d" % shard)
+
+
 def name_homed_on(prefix, node, nodes):
     """An account name `prefix-N` whose actor's home is `node`."""
     for i in range(10000):
@@ -45,9 +63,10 @@ def name_homed_on(prefix, node, nodes):
 class Cluster:
     """`n` nodes: the first makes the cluster CA (`irsp-node cluster init`),
     the others get certificates from it (`cluster issue`); every node has the
-    first two as seeds, so the first serves the account store. Started in
-    __enter__, which returns once every node has seen every other join and
-    the store has its backup; every process is killed in __exit__."""
+    first two as seeds, so the store has two shards, served by the first two
+    nodes. Started in __enter__, which returns once every node has seen every
+    other join and each shard has its backup; every process is killed in
+    __exit__."""
 
     def __init__(self, n=3, extra=None, failure_ms=1500, etcd=None):
         self.etcd = etcd
@@ -59,6 +78,11 @@ class Cluster:
         self.ports = [free_port() for _ in range(n)]
         self.names = ["127.0.0.1:%d" % p for p in self.ports]
         self.dirs = []
+
+    @property
+    def shards(self):
+        """One per seed: the first two nodes serve shards 0 and 1."""
+        return min(2, self.n)
 
     def node_args(self, i):
         seeds = []
@@ -100,16 +124,18 @@ class Cluster:
                 if self.etcd and not node.wait_for_log("etcd: %s: serving accounts, owners %d"
                                                        % (self.names[i], self.n), 30):
                     raise RuntimeError("node%d holds no lease: %s" % (i, "".join(node.log)))
-            if not self.nodes[0].wait_for_log("account store: backup is", 30):
-                raise RuntimeError("the account store has no backup: "
-                                   + "".join(self.nodes[0].log))
+            for k in range(self.shards):
+                if not self.nodes[k].wait_for_log("account store shard %d: backup is" % k, 30):
+                    raise RuntimeError("shard %d of the account store has no backup: " % k
+                                       + "".join(self.nodes[k].log))
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
-    def backup(self):
-        line = self.nodes[0].log_lines("account store: backup is")[-1]
+    def backup(self, shard=0):
+        """The node holding the copy of `shard` (served by node `shard`)."""
+        line = self.nodes[shard].log_lines("account store shard %d: backup is" % shard)[-1]
         return line.split("backup is ")[1].split(" ")[0]
 
     def status(self, i, via=0):

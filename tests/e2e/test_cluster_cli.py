@@ -7,7 +7,7 @@ import stat
 import subprocess
 import unittest
 
-from irsp_fixtures import TempDir, run_cli
+from irsp_fixtures import Node, TempDir, free_port, run_cli
 
 NODE_FILES = ("ca.pem", "node.pem", "node-key.pem")
 
@@ -33,6 +33,21 @@ class ClusterCommands(unittest.TestCase):
 
     def init(self, *extra):
         return run_cli("cluster", "init", *extra, data_dir=self.first)
+
+    def test_a_store_keeps_its_number_of_shards(self):
+        # Made with one shard (a member alone: itself the storage node)...
+        self.assertEqual(self.init("--node-name", "solo")[0], 0)
+        listen = "127.0.0.1:%d" % free_port()
+        with Node(self.first, "--cluster-listen", listen):
+            pass
+        # ...it refuses to start split in two (accounts would be looked for
+        # in the wrong shard), naming both numbers, and starts as it was.
+        code, out, err = run_cli("--cluster-listen", listen, "--storage-node", listen,
+                                 "--storage-node", "127.0.0.1:1", data_dir=self.first)
+        self.assertEqual(code, 1, err)
+        self.assertIn("has 1 shard(s), but 2 storage node(s)", err)
+        with Node(self.first, "--cluster-listen", listen, "--storage-node", listen) as node:
+            self.assertTrue(node.log_lines("account store in 1 shard(s)"))
 
     def test_init_makes_the_ca_and_this_nodes_certificate(self):
         code, out, err = self.init("--node-name", "n1.cluster.test")

@@ -70,9 +70,11 @@ class DurableSubscriber(unittest.IsolatedAsyncioTestCase):
         for args in (["--kind", "user", "--name", "alice"],
                      ["--kind", "device", "--name", "tv1", "--model", "M",
                       "--manufacturer", "Acme", "--serial", "1"]):
-            code, _, err = run_cli("account", "register", *args, "--password", PASSWORD,
-                                   data_dir=self.dir)
+            code, out, err = run_cli("account", "register", *args, "--password", PASSWORD,
+                                     data_dir=self.dir)
             self.assertEqual(code, 0, err)
+        self.code = out.split()[1]  # tv1's verification code
+        self.bound = False  # alice binds tv1 before she may ask last-seen about it
         self.clients = {}
 
     async def asyncTearDown(self):
@@ -103,6 +105,11 @@ class DurableSubscriber(unittest.IsolatedAsyncioTestCase):
         alice, outcome = await xs.login(node, "alice", PASSWORD)
         self.assertEqual(outcome, "session")
         try:
+            if not self.bound:
+                reply = await alice.irsp_iq("<bind-device xmlns='%s' device='%s' code='%s'/>"
+                                            % (IRSP, DEVICE, self.code))
+                self.assertEqual(xs.status_of(reply), "ok")
+                self.bound = True
             reply = await alice.irsp_iq("<upload xmlns='%s'>%s</upload>" % (IRSP, DEVICE),
                                         to="last-seen@apps.localhost")
             self.assertEqual(xs.status_of(reply), "accepted")

@@ -106,8 +106,14 @@ struct node_options {
   /// Members are pinged this often; one silent for `failure_ms` is dead.
   std::uint32_t heartbeat_ms = 500;
   std::uint32_t failure_ms = 3000;
-  /// The node that serves the account store, by name; empty: the first seed
-  /// (this node when it has none).
+  /// The nodes that serve the account store's shards, by name or listen
+  /// address: shard k is served by the k-th (with etcd: first served; its
+  /// backup takes over), and there are as many shards as names. Empty: the
+  /// seeds (this node when it has none). Every member must be given the same
+  /// list, and a cluster keeps its number of shards for life.
+  std::vector<std::string> storage_nodes;
+  /// One storage node (the former single-shard setting): used when
+  /// `storage_nodes` is empty; after start, the first storage node.
   std::string storage_node;
   /// etcd's client URL (e.g. http://127.0.0.1:2379): who owns accounts is
   /// then fenced by etcd leases (docs/cluster.md); empty: by membership, and

@@ -17,8 +17,8 @@ namespace {
 nlohmann::json ask_last_seen(message_fixture& f, const caf::actor& last_seen,
                              const std::string& device) {
   caf::scoped_actor self{*f.sys};
-  auto r = ask<upload_response>(self, last_seen, upload_request{"alice@localhost", "last-seen",
-                                                                 device});
+  // Asked by the device itself: allowed whatever it is bound to.
+  auto r = ask<upload_response>(self, last_seen, upload_request{device, "last-seen", device});
   REQUIRE(r.status == upload_status::ACCEPTED);
   return nlohmann::json::parse(r.reply);
 }
@@ -73,4 +73,28 @@ TEST_CASE("last-seen: a device's latest transition, kept across a restart") {
   f.apps.push_back(last_seen);
   auto after = ask_last_seen(f, last_seen, tv);
   CHECK(after == offline); // the same transition, cursor and all, after the restart
+}
+
+TEST_CASE("last-seen answers a user about its bound devices only") {
+  message_fixture f;
+  f.start();
+  auto last_seen = app::spawn_last_seen(*f.sys, f.account_server);
+  f.apps.push_back(last_seen);
+  auto alice = f.user("alice");
+  auto mallory = f.user("mallory");
+  auto [tv, code] = f.device("tv1");
+  caf::scoped_actor self{*f.sys};
+  auto asks = [&](const std::string& who, const std::string& device) {
+    return ask<upload_response>(self, last_seen, upload_request{who, "last-seen", device});
+  };
+  CHECK(asks(alice, tv).status == upload_status::NOT_ALLOWED);
+  REQUIRE(ask<account::bind_status>(self, f.router, account::bind_request{alice, tv, code})
+          == account::bind_status::OK);
+  auto r = asks(alice, "TV1@localhost"); // normalised like any address
+  CHECK(r.status == upload_status::ACCEPTED);
+  CHECK(nlohmann::json::parse(r.reply)["device"] == "TV1@localhost");
+  auto denied = asks(mallory, tv);
+  CHECK(denied.status == upload_status::NOT_ALLOWED);
+  CHECK(denied.reply.empty());
+  CHECK(asks(mallory, "nobody@localhost").status == upload_status::NOT_ALLOWED);
 }
