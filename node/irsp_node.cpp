@@ -164,6 +164,14 @@ int main(int argc, char** argv) {
     ->capture_default_str()->check(CLI::Range(10u, 60000u))->group(cl);
   app.add_option("--failure-ms", o.failure_ms, "a member silent this long is dead")
     ->capture_default_str()->check(CLI::Range(50u, 600000u))->group(cl);
+  auto* fed = "Links to other ASs (docs/federation.md)";
+  app.add_option("--as-peer", o.as_peers,
+                 "a peer AS: domain=D,ca=PEM[,connect=HOST:PORT][,listen=HOST:PORT] "
+                 "(repeat for several)")->group(fed);
+  app.add_option("--as-cert", o.as_cert,
+                 "this AS's link certificate (default: <cluster-dir>/node.pem)")->group(fed);
+  app.add_option("--as-key", o.as_key,
+                 "its key (default: <cluster-dir>/node-key.pem)")->group(fed);
   app.fallthrough(); // subcommands accept the options above too
 
   irsp::cli::store_location where;

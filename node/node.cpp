@@ -30,6 +30,8 @@
 #include "actors/offline/offline_store.hpp"
 #include "actors/outbox/outbox_actor.hpp"
 #include "actors/outbox/outbox_store.hpp"
+#include "cluster/as_link.hpp"
+#include "cluster/as_link_atoms.hpp"
 #include "cluster/cluster_atoms.hpp"
 #include "cluster/cluster_view.hpp"
 #include "cluster/member_info.hpp"
@@ -88,6 +90,7 @@ struct node::impl {
   std::shared_ptr<cluster::serving_fence> fence; // fenced by etcd: may we serve?
   std::unique_ptr<cluster::lease_keeper> lease;
   std::vector<caf::actor> apps;
+  std::vector<std::unique_ptr<cluster::as_link>> as_links; // one per peer AS
   std::unique_ptr<xmpp::c2s_server> c2s;
   // §8.8.2: the outbox (beside the accounts), the actor applications reach
   // it through, and the thread that delivers over HTTPS.
@@ -305,6 +308,43 @@ struct node::impl {
     }
     operator_address->port = operator_http->port();
     options.metrics_listen = operator_address->to_string();
+    return true;
+  }
+
+  // One link per peer AS (docs/federation.md), each told to the router.
+  bool start_as_links() {
+    namespace fs = std::filesystem;
+    auto& o = options;
+    auto dir = o.cluster_dir.empty() ? (fs::path(o.data_dir) / "cluster").string() : o.cluster_dir;
+    if (o.as_cert.empty())
+      o.as_cert = (fs::path(dir) / "node.pem").string();
+    if (o.as_key.empty())
+      o.as_key = (fs::path(dir) / "node-key.pem").string();
+    for (auto& spec : o.as_peers) {
+      auto peer = cluster::parse_as_peer(spec, error);
+      if (!peer)
+        return false;
+      if (peer->domain == o.domain) {
+        error = "--as-peer " + spec + ": that is this AS's own domain";
+        return false;
+      }
+      cluster::as_link_config lc;
+      lc.own_domain = o.domain;
+      lc.cert_file = o.as_cert;
+      lc.key_file = o.as_key;
+      lc.peer = *peer;
+      lc.router = router;
+      // Beside the accounts; one queue per peer (pushes while it is down).
+      lc.queue_dir = (fs::path(o.data_dir) / "as-links" / peer->domain).string();
+      auto link = cluster::as_link::start(std::move(lc), error);
+      if (!link)
+        return false;
+      if (peer->listen)
+        std::fprintf(stderr, "irsp-node: as-link %s: listening on %s:%u\n", peer->domain.c_str(),
+                     peer->listen->host.c_str(), unsigned{link->listen_port()});
+      caf::anon_send(router, cluster::as_link_atom::value, peer->domain, link->handle());
+      as_links.push_back(std::move(link));
+    }
     return true;
   }
 
@@ -670,6 +710,10 @@ bool node::start() {
     stop();
     return false;
   }
+  if (!o.as_peers.empty() && !d.start_as_links()) {
+    stop();
+    return false;
+  }
   if (!d.start_c2s()) {
     stop();
     return false;
@@ -748,6 +792,7 @@ void node::stop() {
   if (d.c2s) // first, so sessions end with system-shutdown
     d.c2s->stop();
   d.c2s.reset();
+  d.as_links.clear(); // each waits for its own actors
   d.lease.reset(); // gives up the lease: the others take our accounts over at once
   for (auto& a : d.apps)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

@@ -22,6 +22,8 @@ enum UploadStatus {
   payloadTooLarge @4;
   notAllowed @5;          # the sender may not use this application
   applicationFailure @6;  # the application failed while handling it
+  unknownDomain @7;       # an application of another domain this AS has no link to
+  peerUnreachable @8;     # the application's AS is linked but cannot be reached now; retry later
 }
 
 # Issue 15: where an account stands. Suspect: it has sessions, but none has
@@ -84,6 +86,8 @@ enum PushStatus {
   storageFailure @6;      # recipient offline and the queue could not be written
   noSuchApplication @7;   # the sending application is not registered
   storageUnavailable @8;  # no live copy of the data (no backup): try again later
+  unknownDomain @9;       # an account of another domain this AS has no link to
+  peerUnreachable @10;    # the account's AS is linked but cannot be reached now; retry later
 }
 
 # §8.4 application to application in the same AS (Table 7).
@@ -99,6 +103,9 @@ enum AppMessageStatus {
   rejected @3;
   payloadTooLarge @4;
   applicationFailure @5;
+  unknownDomain @6;       # an application of another domain this AS has no link to
+  peerUnreachable @7;     # its AS is linked but cannot be reached now; retry later
+  notAllowed @8;          # across ASs: the sender is not of the linked peer's domain
 }
 
 # Core protocol (ISO/IEC 14543-5-8): a user binds a device by presenting the
@@ -117,6 +124,8 @@ enum BindStatus {
   tooManyAttempts @5;     # too many wrong codes lately for this user or device
   storageFailure @6;
   storageUnavailable @7;  # no live copy of the data (no backup): try again later
+  unknownDomain @8;       # a device of another domain this AS has no link to
+  peerUnreachable @9;     # the device's AS is linked but cannot be reached now; retry later
 }
 struct Unbind {
   account @0 :Text;       # either side may unbind
@@ -155,6 +164,8 @@ enum DirectStatus {
   storageFailure @6;
   noSuchResource @7;      # for one session that is not there, and not to go to the account
   storageUnavailable @8;  # no live copy of the data (no backup): try again later
+  unknownDomain @9;       # an account of another domain this AS has no link to
+  peerUnreachable @10;    # its AS is linked but cannot be reached now; retry later
 }
 
 # What the offline queue stores for an account (XEP-0160 style).

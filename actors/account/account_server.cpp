@@ -11,6 +11,7 @@
 #include "actors/lifecycle/lifecycle_handlers.hpp"
 #include "actors/lifecycle/lifecycle_store.hpp"
 #include "actors/service_actor.hpp"
+#include "cluster/as_link_atoms.hpp"
 
 namespace irsp::account {
 
@@ -23,6 +24,15 @@ caf::behavior account_worker(caf::event_based_actor* self, std::shared_ptr<accou
   return caf::message_handler{
     [bindings](const bind_request& r) { return bindings->bind(r.user, r.device, r.code); },
     [bindings](const unbind_request& r) { return bindings->unbind(r.account, r.peer); },
+    // §8.5 across ASs (docs/federation.md): each AS records its own side.
+    [bindings](cluster::as_link_atom, const bind_request& r) {
+      return bindings->bind_remote_user(r.device, r.user, r.code);
+    },
+    [bindings](cluster::as_link_atom, bound_atom, const std::string& user,
+               const std::string& device) { return bindings->add_remote_device(user, device); },
+    [bindings](cluster::as_link_atom, const unbind_request& r) {
+      return bindings->unbind_remote(r.account, r.peer); // account: ours, peer: theirs
+    },
     [bindings](bind_half_atom, const std::string& device, const std::string& user,
                const std::string& code) { return bindings->bind_device_half(device, user, code); },
     [bindings](bind_half_atom, const std::string& user, const std::string& device) {

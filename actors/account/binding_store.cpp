@@ -16,6 +16,24 @@ binding_store::binding_store(account_store& accounts, bind_attempt_limits limits
   : accounts_(accounts), attempts_(limits) {
 }
 
+template <class Db>
+bind_status binding_store::write_one_direction(Db& db, const std::string& local,
+                                               const std::string& remote) {
+  if (!db)
+    return bind_status::STORAGE_FAILURE;
+  std::string ignored;
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(local, remote), &ignored);
+  if (got.ok())
+    return bind_status::ALREADY_BOUND;
+  if (!got.IsNotFound())
+    return bind_status::STORAGE_FAILURE;
+  rocksdb::WriteBatch batch;
+  batch.Put(keys::binding(local, remote), "");
+  if (auto written = accounts_.write(db, batch); written != write_status::ok)
+    return write_failure<bind_status>(written);
+  return bind_status::OK;
+}
+
 bind_status binding_store::bind(const std::string& user, const std::string& device,
                                 const std::string& code) {
   auto u = accounts_.normalise(user);
@@ -59,6 +77,69 @@ bind_status binding_store::bind(const std::string& user, const std::string& devi
   if (auto written = accounts_.write(db, batch); written != write_status::ok)
     return write_failure<bind_status>(written);
   return bind_status::OK;
+}
+
+// One direction of a binding whose other side lives in another AS.
+bind_status binding_store::bind_remote_user(const std::string& device,
+                                            const std::string& remote_user,
+                                            const std::string& code) {
+  auto d = accounts_.normalise(device);
+  if (!d || remote_user.empty())
+    return bind_status::NO_SUCH_DEVICE;
+  auto now = bind_attempts::clock::now();
+  if (!attempts_.allowed("u:" + remote_user, now) || !attempts_.allowed("d:" + *d, now))
+    return bind_status::TOO_MANY_ATTEMPTS;
+  auto guard = accounts_.lock(*d);
+  auto db = accounts_.access();
+  account_record device_record;
+  auto found = accounts_.lookup(db, *d, device_record);
+  if (found == lookup_status::failed)
+    return bind_status::STORAGE_FAILURE;
+  if (found == lookup_status::missing || device_record.view.kind != account_kind::DEVICE)
+    return bind_status::NO_SUCH_DEVICE;
+  if (!code_matches(device_record.code, code)) {
+    attempts_.failed("u:" + remote_user, now);
+    attempts_.failed("d:" + *d, now);
+    return bind_status::WRONG_CODE;
+  }
+  return write_one_direction(db, *d, remote_user);
+}
+
+bind_status binding_store::add_remote_device(const std::string& user,
+                                             const std::string& remote_device) {
+  auto u = accounts_.normalise(user);
+  if (!u || remote_device.empty())
+    return bind_status::NOT_A_USER;
+  auto guard = accounts_.lock(*u);
+  auto db = accounts_.access();
+  account_record user_record;
+  auto found = accounts_.lookup(db, *u, user_record);
+  if (found == lookup_status::failed)
+    return bind_status::STORAGE_FAILURE;
+  if (found == lookup_status::missing || user_record.view.kind != account_kind::USER)
+    return bind_status::NOT_A_USER;
+  return write_one_direction(db, *u, remote_device);
+}
+
+unbind_status binding_store::unbind_remote(const std::string& local, const std::string& remote) {
+  auto l = accounts_.normalise(local);
+  if (!l || remote.empty())
+    return unbind_status::NOT_BOUND;
+  auto guard = accounts_.lock(*l);
+  auto db = accounts_.access();
+  if (!db)
+    return unbind_status::STORAGE_FAILURE;
+  std::string ignored;
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(*l, remote), &ignored);
+  if (got.IsNotFound())
+    return unbind_status::NOT_BOUND;
+  if (!got.ok())
+    return unbind_status::STORAGE_FAILURE;
+  rocksdb::WriteBatch batch;
+  batch.Delete(keys::binding(*l, remote));
+  if (auto written = accounts_.write(db, batch); written != write_status::ok)
+    return write_failure<unbind_status>(written);
+  return unbind_status::OK;
 }
 
 unbind_status binding_store::unbind(const std::string& account, const std::string& peer) {

@@ -37,6 +37,17 @@ public:
   /// Removes the binding between `account` and `peer`, whichever side asks.
   unbind_status unbind(const std::string& account, const std::string& peer);
 
+  /// §8.5 across ASs (docs/federation.md), the device's side: `remote_user`
+  /// (of a linked AS, checked by the link) binds `device` of this AS with its
+  /// code. Records only this AS's direction, `device` -> `remote_user`.
+  bind_status bind_remote_user(const std::string& device, const std::string& remote_user,
+                               const std::string& code);
+  /// The user's side, once the device's AS said ok: records `user` ->
+  /// `remote_device`; not-a-user unless `user` is a user of this AS.
+  bind_status add_remote_device(const std::string& user, const std::string& remote_device);
+  /// Removes this AS's side of a binding across ASs, `local` -> `remote`.
+  unbind_status unbind_remote(const std::string& local, const std::string& remote);
+
   /// The halves of a binding whose two accounts live in different shards
   /// (cluster/shard_proxy.hpp): each shard holds its account's direction,
   /// and a binding is in force only where both are (each side checks its
@@ -63,6 +74,8 @@ public:
   const bind_attempts& attempts() const { return attempts_; }
 
 private:
+  template <class Db>
+  bind_status write_one_direction(Db& db, const std::string& local, const std::string& remote);
   bind_status put_half(const db_access& db, const std::string& from, const std::string& to);
 
   account_store& accounts_;

@@ -17,6 +17,8 @@
 #include "actors/message/exchanges.hpp"
 #include "actors/principal/principal_actor.hpp"
 #include "actors/service_actor.hpp"
+#include "cluster/as_link_atoms.hpp"
+#include "cluster/as_link_types.hpp"
 #include "cluster/placement.hpp"
 
 namespace irsp::message {
@@ -63,6 +65,8 @@ struct router_state {
   std::unordered_map<std::string, shadow_entry> shadows;
   caf::actor unreachable;
   bool clustered = false; // told of owners at least once
+  // Links to other ASs by their domain (cluster/as_link.hpp); empty: none.
+  std::unordered_map<std::string, caf::actor> as_links;
 
   static inline const char* name = "irsp.router";
 };
@@ -84,6 +88,26 @@ std::string app_name(const router_state& st, const std::string& address) {
   if (!parts)
     return address.find('@') == std::string::npos ? address : std::string{};
   return parts->second == st.apps_domain ? parts->first : std::string{};
+}
+
+// The domain of an address of another AS (`d` for name@d and name@apps.d);
+// empty for this AS's addresses and for bare application names.
+std::string foreign_domain(const router_state& st, const std::string& address) {
+  auto parts = account::split_address(address);
+  if (!parts || parts->second == st.cfg.domain || parts->second == st.apps_domain)
+    return {};
+  return parts->second.compare(0, 5, "apps.") == 0 ? parts->second.substr(5) : parts->second;
+}
+
+// Whether `address` is an application of the AS of `domain`.
+bool is_app_of(const std::string& address, const std::string& domain) {
+  auto parts = account::split_address(address);
+  return parts && parts->second == "apps." + domain;
+}
+
+caf::actor as_link_to(const router_state& st, const std::string& domain) {
+  auto i = st.as_links.find(domain);
+  return i == st.as_links.end() ? caf::actor{} : i->second;
 }
 
 // A stand-in for a node that owns accounts but cannot be reached now (or
@@ -164,8 +188,22 @@ caf::actor news_target(router_actor* self, const std::string& address, bool& rem
   return i->second.handle;
 }
 
-// Tells an active actor about a binding change or a peer's presence.
+// Tells an active actor about a binding change or a peer's presence; a
+// peer of another AS hears of presence over its link (§8.5).
 void notify_if_active(router_actor* self, const std::string& address, const caf::message& msg) {
+  if (auto peer = foreign_domain(self->state, address); !peer.empty()) {
+    auto link = as_link_to(self->state, peer);
+    if (!link)
+      return;
+    if (msg.size() == 1 && msg.match_element<presence_event>(0))
+      self->send(link, cluster::link_presence{msg.get_as<presence_event>(0), address});
+    else if (msg.size() == 2 && msg.match_elements<probe_atom, std::string>())
+      self->send(link, cluster::link_probe{msg.get_as<std::string>(1), address});
+    else if (msg.size() == 2 && msg.match_elements<unbound_atom, std::string>())
+      // Our account went (deleted, or a reset unbound it): the peer's side goes.
+      self->send(link, account::unbind_request{msg.get_as<std::string>(1), address});
+    return;
+  }
   bool remote = false;
   auto target = news_target(self, address, remote);
   if (!target)
@@ -400,6 +438,15 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
           return upload_response{upload_status::PAYLOAD_TOO_LARGE, {}};
         if (!may_upload(r.from, st.apps_domain))
           return upload_response{upload_status::NOT_ALLOWED, {}};
+        if (auto peer = foreign_domain(st, r.application); !peer.empty()) {
+          // §8.7 across ASs: over the peer's link; it authorizes.
+          if (!is_app_of(r.application, peer))
+            return upload_response{upload_status::NO_SUCH_APPLICATION, {}};
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return upload_response{upload_status::UNKNOWN_DOMAIN, {}};
+          return forward<upload_response>(self, link, std::move(r));
+        }
         r.application = app_name(st, r.application);
         auto app = find_app(st, r.application);
         if (!app)
@@ -415,6 +462,17 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto parts = account::split_address(r.to);
         if (parts && parts->second == st.apps_domain) // applications talk by §8.4
           return push_response{push_status::NOT_ALLOWED, 0};
+        if (auto peer = foreign_domain(st, r.to); !peer.empty()) {
+          if (parts->second != peer) // another AS's application
+            return push_response{push_status::NOT_ALLOWED, 0};
+          // §8.7 the push back to an account of another AS, over its link.
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return push_response{push_status::UNKNOWN_DOMAIN, 0};
+          if (r.application.find('@') == std::string::npos)
+            r.application += "@" + st.apps_domain;
+          return forward<push_response>(self, link, std::move(r));
+        }
         auto to = normalise(st, r.to);
         if (to.empty())
           return push_response{push_status::NO_SUCH_ACCOUNT, 0};
@@ -427,6 +485,16 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto& st = self->state;
         if (r.payload.size() > st.cfg.max_payload)
           return direct_response{direct_status::PAYLOAD_TOO_LARGE, 0};
+        if (auto peer = foreign_domain(st, r.to); !peer.empty()) {
+          // §8.5 across ASs: already authorised by the sender's actor (a
+          // bound peer); the peer's AS checks the binding again.
+          if (is_app_of(r.to, peer))
+            return direct_response{direct_status::NO_SUCH_ACCOUNT, 0};
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return direct_response{direct_status::UNKNOWN_DOMAIN, 0};
+          return forward<direct_response>(self, link, std::move(r));
+        }
         auto to = normalise(st, r.to);
         if (to.empty())
           return direct_response{direct_status::NO_SUCH_ACCOUNT, 0};
@@ -439,6 +507,17 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto& st = self->state;
         if (r.payload.size() > st.cfg.max_payload)
           return app_message_response{app_message_status::PAYLOAD_TOO_LARGE, {}};
+        if (auto peer = foreign_domain(st, r.to); !peer.empty()) {
+          // §8.6 across ASs: only this AS's own applications send there.
+          if (!is_app_of(r.to, peer) || is_external_sender(r.from) || !find_app(st, r.from))
+            return app_message_response{app_message_status::NO_SUCH_APPLICATION, {}};
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return app_message_response{app_message_status::UNKNOWN_DOMAIN, {}};
+          if (r.from.find('@') == std::string::npos)
+            r.from += "@" + st.apps_domain;
+          return forward<app_message_response>(self, link, std::move(r));
+        }
         r.to = app_name(st, r.to);
         auto app = find_app(st, r.to);
         // §8.8.3: the inbound HTTPS gateway sends as "external:<key id>",
@@ -466,6 +545,37 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto& st = self->state;
         auto rp = self->make_response_promise<bind_status>();
         auto user = normalise(st, r.user);
+        if (auto peer = foreign_domain(st, r.device); !peer.empty() && !user.empty()) {
+          // §8.5 across ASs: the device's AS checks the code and records its
+          // side; then this AS records the user's.
+          auto link = as_link_to(st, peer);
+          if (!link)
+            return bind_status::UNKNOWN_DOMAIN;
+          r.user = user;
+          auto device = r.device;
+          self->request(link, caf::infinite, std::move(r))
+            .then(
+              [self, rp, user, device](bind_status s) mutable {
+                if (s != bind_status::OK) {
+                  rp.deliver(s);
+                  return;
+                }
+                self->request(self->state.cfg.accounts, caf::infinite, cluster::as_link_atom::value,
+                              bound_atom::value, user, device)
+                  .then(
+                    [self, rp, user, device](bind_status mine) mutable {
+                      if (mine != bind_status::OK && mine != bind_status::ALREADY_BOUND) {
+                        rp.deliver(mine);
+                        return;
+                      }
+                      tell_and_wait(self, {{user, caf::make_message(bound_atom::value, device)}},
+                                    [rp]() mutable { rp.deliver(bind_status::OK); });
+                    },
+                    [rp](caf::error&) mutable { rp.deliver(bind_status::STORAGE_FAILURE); });
+              },
+              [rp](caf::error&) mutable { rp.deliver(bind_status::PEER_UNREACHABLE); });
+          return rp;
+        }
         auto device = normalise(st, r.device);
         if (device.empty())
           return bind_status::NO_SUCH_DEVICE;
@@ -490,6 +600,26 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto& st = self->state;
         auto rp = self->make_response_promise<unbind_status>();
         auto a = normalise(st, r.account);
+        if (auto domain = foreign_domain(st, r.peer); !domain.empty() && !a.empty()) {
+          // §8.5 across ASs: this AS's side at once; the peer's AS hears of
+          // it over the link (queued while it is down) and removes its own.
+          auto peer = r.peer;
+          self->request(st.cfg.accounts, caf::infinite, cluster::as_link_atom::value,
+                        account::unbind_request{a, peer})
+            .then(
+              [self, rp, a, peer, domain](unbind_status s) mutable {
+                if (s != unbind_status::OK) {
+                  rp.deliver(s);
+                  return;
+                }
+                if (auto link = as_link_to(self->state, domain))
+                  self->send(link, account::unbind_request{a, peer});
+                tell_and_wait(self, {{a, caf::make_message(unbound_atom::value, peer)}},
+                              [rp, s]() mutable { rp.deliver(s); });
+              },
+              [rp](caf::error&) mutable { rp.deliver(unbind_status::STORAGE_FAILURE); });
+          return rp;
+        }
         auto p = normalise(st, r.peer);
         if (a.empty() || p.empty())
           return unbind_status::NOT_BOUND;
@@ -573,6 +703,120 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
             self->send(r, peer_app_atom::value, st.node_name, name, app, s);
         st.apps.emplace(name, app_entry{app, std::move(s)});
         return true;
+      },
+      // -- from the links to other ASs (cluster/as_link.hpp) ------------------
+      // The link's endpoint has checked that the source is of the peer's
+      // domain and the target of ours; what follows is this AS's own rule:
+      // any account of a linked peer may upload to our applications, any of
+      // its applications may push to our accounts and message our applications.
+      [self](cluster::as_link_atom, const std::string& domain, const caf::actor& link) {
+        self->state.as_links[domain] = link;
+      },
+      [self](cluster::as_link_atom, upload_request& r) -> caf::result<upload_response> {
+        auto& st = self->state;
+        if (r.payload.size() > st.cfg.max_payload)
+          return upload_response{upload_status::PAYLOAD_TOO_LARGE, {}};
+        r.application = app_name(st, r.application);
+        auto app = find_app(st, r.application);
+        if (!app)
+          return upload_response{upload_status::NO_SUCH_APPLICATION, {}};
+        return forward<upload_response>(self, app, std::move(r));
+      },
+      [self](cluster::as_link_atom a, push_request& r) -> caf::result<push_response> {
+        auto& st = self->state;
+        if (r.payload.size() > st.cfg.max_payload)
+          return push_response{push_status::PAYLOAD_TOO_LARGE, 0};
+        auto to = normalise(st, r.to);
+        if (to.empty())
+          return push_response{push_status::NO_SUCH_ACCOUNT, 0};
+        r.to = to;
+        if (auto home = home_router(self, to)) {
+          self->delegate(home, a, std::move(r));
+          return caf::delegated<push_response>{};
+        }
+        return forward<push_response>(self, principal_for(self, to), std::move(r));
+      },
+      [self](cluster::as_link_atom a, account::bind_request& r) -> caf::result<bind_status> {
+        auto& st = self->state;
+        auto device = normalise(st, r.device);
+        if (device.empty())
+          return bind_status::NO_SUCH_DEVICE;
+        r.device = device;
+        auto user = r.user;
+        auto rp = self->make_response_promise<bind_status>();
+        self->request(st.cfg.accounts, caf::infinite, a, std::move(r))
+          .then(
+            [self, rp, user, device](bind_status s) mutable {
+              if (s != bind_status::OK) {
+                rp.deliver(s);
+                return;
+              }
+              tell_and_wait(self, {{device, caf::make_message(bound_atom::value, user)}},
+                            [rp, s]() mutable { rp.deliver(s); });
+            },
+            [rp](caf::error&) mutable { rp.deliver(bind_status::STORAGE_FAILURE); });
+        return rp;
+      },
+      [self](cluster::as_link_atom a, direct_request& r) -> caf::result<direct_response> {
+        auto& st = self->state;
+        if (r.payload.size() > st.cfg.max_payload)
+          return direct_response{direct_status::PAYLOAD_TOO_LARGE, 0};
+        auto to = normalise(st, r.to);
+        if (to.empty())
+          return direct_response{direct_status::NO_SUCH_ACCOUNT, 0};
+        r.to = to;
+        if (auto home = home_router(self, to)) {
+          self->delegate(home, a, std::move(r));
+          return caf::delegated<direct_response>{};
+        }
+        // The addressee's actor checks that the sender is bound to it.
+        self->delegate(principal_for(self, to), a, std::move(r));
+        return caf::delegated<direct_response>{};
+      },
+      [self](cluster::as_link_atom a, account::unbind_request& r) -> caf::result<unbind_status> {
+        // The peer's account (r.account) unbound ours (r.peer): our side goes too.
+        auto& st = self->state;
+        auto ours = normalise(st, r.peer);
+        if (ours.empty())
+          return unbind_status::NOT_BOUND;
+        auto theirs = r.account;
+        auto rp = self->make_response_promise<unbind_status>();
+        self->request(st.cfg.accounts, caf::infinite, a, account::unbind_request{ours, theirs})
+          .then(
+            [self, rp, ours, theirs](unbind_status s) mutable {
+              if (s != unbind_status::OK) {
+                rp.deliver(s);
+                return;
+              }
+              tell_and_wait(self, {{ours, caf::make_message(unbound_atom::value, theirs)}},
+                            [rp, s]() mutable { rp.deliver(s); });
+            },
+            [rp](caf::error&) mutable { rp.deliver(unbind_status::STORAGE_FAILURE); });
+        return rp;
+      },
+      [self](cluster::as_link_atom, cluster::link_presence& p) {
+        // The addressee's actor takes it only from a bound peer.
+        auto target = normalise(self->state, p.target);
+        if (!target.empty())
+          notify_if_active(self, target, caf::make_message(std::move(p.event)));
+        return cluster::link_ack{};
+      },
+      [self](cluster::as_link_atom, cluster::link_probe& p) {
+        // The addressee's actor answers only a bound peer, and only if online.
+        auto target = normalise(self->state, p.target);
+        if (!target.empty())
+          notify_if_active(self, target, caf::make_message(probe_atom::value, p.requester));
+        return cluster::link_ack{};
+      },
+      [self](cluster::as_link_atom, app_message_request& r) -> caf::result<app_message_response> {
+        auto& st = self->state;
+        if (r.payload.size() > st.cfg.max_payload)
+          return app_message_response{app_message_status::PAYLOAD_TOO_LARGE, {}};
+        r.to = app_name(st, r.to);
+        auto app = find_app(st, r.to);
+        if (!app)
+          return app_message_response{app_message_status::NO_SUCH_APPLICATION, {}};
+        return forward<app_message_response>(self, app, std::move(r));
       },
       // -- between the routers of one AS --------------------------------------
       [self](home_atom, caf::message& inner) -> caf::result<caf::message> {

@@ -19,6 +19,7 @@
 #include "actors/lifecycle/lifecycle_atoms.hpp"
 #include "actors/message/authorization.hpp"
 #include "actors/message/exchanges.hpp"
+#include "cluster/as_link_atoms.hpp"
 
 namespace irsp::principal {
 
@@ -507,6 +508,17 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       ++self->state.routed;
       if (auto answered = reload_first<direct_response>(self, not_loaded<direct_response>(), r))
         return std::move(*answered);
+      return deliver_direct(self, r);
+    },
+    // §8.5 from another AS (docs/federation.md): its link checked the
+    // sender's domain; this AS checks the binding.
+    [self](cluster::as_link_atom a, direct_request& r) -> caf::result<direct_response> {
+      ++self->state.routed;
+      if (auto answered =
+            reload_first<direct_response>(self, not_loaded<direct_response>(), a, r))
+        return std::move(*answered);
+      if (self->state.peers.count(r.from) == 0)
+        return direct_response{direct_status::NOT_ALLOWED, 0};
       return deliver_direct(self, r);
     },
     [self](send_atom, direct_request& r) -> caf::result<direct_response> {

@@ -74,6 +74,9 @@ std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code
                  "their number")
       ->capture_default_str();
   app.add_option("--domain", opt.domain, "XMPP domain of the accounts")->capture_default_str();
+  app.add_option("--echo-domain", opt.echo_domain,
+                 "echo: upload to echo@apps.DOMAIN of this domain (another AS: over its AS "
+                 "link; default: --domain)");
   app.add_option("--users", opt.users,
                  "accounts, one connection each (account i is PREFIX+i); 0 with --scenario "
                  "connect samples an idle server")
@@ -229,6 +232,15 @@ std::optional<bench_options> parse_options(int argc, char** argv, int& exit_code
       || opt.domain.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
              != std::string::npos) {
     std::fprintf(stderr, "irsp-bench: --domain must be a plain DNS name\n");
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (opt.echo_domain.empty())
+    opt.echo_domain = opt.domain;
+  if (opt.echo_domain.find_first_not_of(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+      != std::string::npos) {
+    std::fprintf(stderr, "irsp-bench: --echo-domain must be a plain DNS name\n");
     exit_code = 2;
     return std::nullopt;
   }

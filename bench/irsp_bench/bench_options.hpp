@@ -46,6 +46,9 @@ struct bench_options {
   std::vector<std::uint16_t> ports{5222};
   /// The XMPP domain the accounts live in (the stream's `to`).
   std::string domain = "localhost";
+  /// `echo`: the domain of the echo application (echo@apps.<it>); empty:
+  /// `domain`. Another AS's domain measures the round trip over an AS link.
+  std::string echo_domain;
   /// Number of accounts, one first login each (0: no client, e.g. to
   /// sample an idle server).
   int users = 100;

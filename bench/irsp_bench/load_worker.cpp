@@ -207,7 +207,7 @@ void load_worker::send_one(int k, std::int64_t stamp, bench_clock::time_point no
   if (options_.scenario == scenario_kind::echo) {
     stanza = xmpp::element{"iq", std::string{xmpp::ns_client}};
     stanza.set_attr("type", "set");
-    stanza.set_attr("to", "echo@apps." + options_.domain);
+    stanza.set_attr("to", "echo@apps." + options_.echo_domain);
     stanza.set_attr("id", "e" + std::to_string(stamp));
     stanza.add_child("upload", std::string{ns_irsp}).add_text(text);
   } else {

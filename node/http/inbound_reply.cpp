@@ -20,6 +20,12 @@ http_reply reply_for(const message::app_message_response& r) {
       return {413, status_body(name, "payload over the node's --max-payload")};
     case st::APPLICATION_BUSY:
       return {503, status_body(name, "the application has too much work waiting"), 1};
+    case st::UNKNOWN_DOMAIN:
+      return {404, status_body(name, "no link to that application's domain")};
+    case st::PEER_UNREACHABLE:
+      return {503, status_body(name, "the application's AS cannot be reached now"), 1};
+    case st::NOT_ALLOWED:
+      return {403, status_body(name, "not allowed to send to that application")};
     case st::APPLICATION_FAILURE:
       break;
   }

@@ -29,6 +29,7 @@ constexpr stanza_condition resource_constraint{"wait", "resource-constraint"};
 constexpr stanza_condition feature_not_implemented{"cancel", "feature-not-implemented"};
 constexpr stanza_condition service_unavailable{"cancel", "service-unavailable"};
 constexpr stanza_condition remote_server_not_found{"cancel", "remote-server-not-found"};
+constexpr stanza_condition remote_server_timeout{"wait", "remote-server-timeout"};
 // No live copy of the data to make a change durable on (a node of the AS is
 // down): the service is there but not now, so "wait" tells clients to retry.
 constexpr stanza_condition storage_unavailable{"wait", "service-unavailable"};
@@ -113,6 +114,8 @@ std::optional<stanza_condition> error_condition(message::upload_status s) {
     case S::PAYLOAD_TOO_LARGE: return too_large;
     case S::NOT_ALLOWED: return forbidden;
     case S::APPLICATION_FAILURE: return internal_error;
+    case S::UNKNOWN_DOMAIN: return remote_server_not_found;
+    case S::PEER_UNREACHABLE: return remote_server_timeout;
   }
   return unknown_status;
 }
@@ -129,6 +132,8 @@ std::optional<stanza_condition> error_condition(message::push_status s) {
     case S::STORAGE_FAILURE: return internal_error;
     case S::STORAGE_UNAVAILABLE: return storage_unavailable;
     case S::NO_SUCH_APPLICATION: return item_not_found;
+    case S::UNKNOWN_DOMAIN: return remote_server_not_found;
+    case S::PEER_UNREACHABLE: return remote_server_timeout;
   }
   return unknown_status;
 }
@@ -142,6 +147,9 @@ std::optional<stanza_condition> error_condition(message::app_message_status s) {
     case S::REJECTED: return not_acceptable;
     case S::PAYLOAD_TOO_LARGE: return too_large;
     case S::APPLICATION_FAILURE: return internal_error;
+    case S::UNKNOWN_DOMAIN: return remote_server_not_found;
+    case S::PEER_UNREACHABLE: return remote_server_timeout;
+    case S::NOT_ALLOWED: return forbidden;
   }
   return unknown_status;
 }
@@ -159,6 +167,8 @@ std::optional<stanza_condition> error_condition(message::direct_status s) {
     case S::STORAGE_UNAVAILABLE: return storage_unavailable;
     // RFC 6121 §8.5.3.2.1: the error for a resource that is not there.
     case S::NO_SUCH_RESOURCE: return service_unavailable;
+    case S::UNKNOWN_DOMAIN: return remote_server_not_found;
+    case S::PEER_UNREACHABLE: return remote_server_timeout;
   }
   return unknown_status;
 }
@@ -174,6 +184,8 @@ std::optional<stanza_condition> error_condition(message::bind_status s) {
     case S::TOO_MANY_ATTEMPTS: return rate_limited;
     case S::STORAGE_FAILURE: return internal_error;
     case S::STORAGE_UNAVAILABLE: return storage_unavailable;
+    case S::UNKNOWN_DOMAIN: return remote_server_not_found;
+    case S::PEER_UNREACHABLE: return remote_server_timeout;
   }
   return unknown_status;
 }
@@ -281,8 +293,12 @@ target classify(const element& stanza, const std::string& self, const std::strin
   auto local = account::prepare_localpart(j->local);
   if (!local)
     return {target_kind::malformed, {}, false};
-  if (j->domain.compare(0, 5, "apps.") == 0)
-    return {target_kind::application, *local, j->domain != apps_domain(own)};
+  if (j->domain.compare(0, 5, "apps.") == 0) {
+    // Another domain's application keeps its full address: the router
+    // reaches it over an AS link or refuses it (unknown-domain).
+    bool other = j->domain != apps_domain(own);
+    return {target_kind::application, other ? *local + "@" + j->domain : *local, other};
+  }
   auto address = *local + "@" + j->domain;
   // RFC 6120 §10.3.3: the server answers IQs sent to the account's bare JID;
   // a full JID, the account's own included, is a session's (RFC 6121 §8.5.3).
@@ -493,9 +509,6 @@ client_iq parse_client_iq(const element& iq, const std::string& self_address,
     return make_parse_error(not_authorized, "only registration before authentication");
 
   if (to.kind == target_kind::application) {
-    if (to.other_domain)
-      return make_parse_error(remote_server_not_found,
-                              "applications of other domains are not reachable");
     if (payload->name() != "upload" || payload->xmlns() != ns_irsp)
       return make_parse_error(service_unavailable, "applications take only <upload/>");
     if (type != "set")
@@ -503,6 +516,8 @@ client_iq parse_client_iq(const element& iq, const std::string& self_address,
     // The payload is character data; XML inside would be lost by text().
     if (has_child_elements(*payload))
       return make_parse_error(bad_request, "the upload payload is text, not elements");
+    // Another domain's application is the router's to reach over an AS link
+    // or refuse (unknown-domain), so it gets the full address.
     return message::upload_request{self_address, to.address, payload->text()};
   }
   if (to.kind == target_kind::account)
@@ -542,9 +557,6 @@ client_message parse_client_message(const element& message, const std::string& s
     return ignored_stanza{};
   switch (to.kind) {
     case target_kind::application:
-      if (to.other_domain)
-        return make_parse_error(remote_server_not_found,
-                                "applications of other domains are not reachable");
       return message::upload_request{self_address, to.address, body->text()};
     case target_kind::account:
       if (to.address.find('@') == std::string::npos) // a bare domain: another server

@@ -122,6 +122,16 @@ struct node_options {
   /// The etcd lease's time to live, seconds (etcd's minimum is 2): how long
   /// a stopped or cut-off node's accounts stay unavailable before moving.
   std::uint32_t lease_seconds = 5;
+
+  // -- links to other ASs (docs/federation.md) --------------------------------
+  /// One per peer AS: "domain=D,ca=PEM[,connect=HOST:PORT][,listen=HOST:PORT]"
+  /// — its domain, the CA (or certificate) that authenticates it, where it
+  /// listens for us and where we listen for it (port 0: any free port).
+  std::vector<std::string> as_peers;
+  /// This AS's link certificate and key, shown to every peer; empty:
+  /// `<cluster_dir>/node.pem` and `node-key.pem` (`irsp-node cluster init`).
+  std::string as_cert;
+  std::string as_key;
 };
 
 /// A member of the cluster as this node sees it.

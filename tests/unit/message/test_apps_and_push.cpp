@@ -135,7 +135,8 @@ TEST_CASE("push: every refusal") {
     return ask<push_response>(self, f.router, push_request{app, to, payload}).status;
   };
   CHECK(push("pusher", "nobody@localhost") == push_status::NO_SUCH_ACCOUNT);
-  CHECK(push("pusher", "alice@elsewhere.example") == push_status::NO_SUCH_ACCOUNT);
+  // Another domain this AS has no link to (docs/federation.md).
+  CHECK(push("pusher", "alice@elsewhere.example") == push_status::UNKNOWN_DOMAIN);
   CHECK(push("pusher", "echo@apps.localhost") == push_status::NOT_ALLOWED);
   CHECK(push("ghost", alice) == push_status::NO_SUCH_APPLICATION);
   CHECK(push("pusher", alice, std::string(1025, 'x')) == push_status::PAYLOAD_TOO_LARGE);

@@ -272,6 +272,12 @@ TEST_CASE("§8.3.1 upload by IQ to an application", "[xmpp_mapping][iq]") {
                "<upload xmlns='urn:irsp:0'>p</upload></iq>"));
     CHECK(r.application == "echo");
   }
+  SECTION("another domain's application keeps its full address, for the router's AS link") {
+    auto r = expect<message::upload_request>(
+      as_alice("<iq type='set' to='Echo@Apps.Example.org' id='u4'>"
+               "<upload xmlns='urn:irsp:0'>p</upload></iq>"));
+    CHECK(r.application == "echo@apps.example.org");
+  }
   SECTION("an empty payload is an upload too") {
     auto r = expect<message::upload_request>(as_alice(
       "<iq type='set' to='echo@apps.localhost' id='u3'><upload xmlns='urn:irsp:0'/></iq>"));
@@ -290,9 +296,6 @@ TEST_CASE("§8.3.1 upload by IQ to an application", "[xmpp_mapping][iq]") {
     expect_error(as_alice("<iq type='get' to='echo@apps.localhost' id='u'>"
                           "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>"),
                  "cancel", "service-unavailable");
-    expect_error(as_alice("<iq type='set' to='echo@apps.example.org' id='u'>"
-                          "<upload xmlns='urn:irsp:0'>p</upload></iq>"),
-                 "cancel", "remote-server-not-found");
     expect_error(as_alice("<iq type='set' id='u'><upload xmlns='urn:irsp:0'>p</upload></iq>"),
                  "modify", "bad-request");
   }
