@@ -11,6 +11,7 @@
 #include "actors/atoms.hpp"
 #include "actors/service_actor.hpp"
 #include "actors/storage_errors.hpp"
+#include "cluster/as_link_atoms.hpp"
 #include "cluster/shard_map.hpp"
 
 namespace irsp::cluster {
@@ -39,6 +40,13 @@ std::size_t shard_of_request(const shards_state& st, const caf::message& msg) {
                          st.targets.size());
   if (msg.match_element<account::modify_request>(0))
     return shard(st, msg.get_as<account::modify_request>(0).address);
+  // §8.5 across ASs (docs/federation.md): the side of our own account.
+  if (msg.match_elements<as_link_atom, account::bind_request>())
+    return shard(st, msg.get_as<account::bind_request>(1).device);
+  if (msg.match_elements<as_link_atom, account::unbind_request>())
+    return shard(st, msg.get_as<account::unbind_request>(1).account);
+  if (msg.match_elements<as_link_atom, bound_atom, std::string, std::string>())
+    return shard(st, msg.get_as<std::string>(2));
   if (msg.size() >= 2 && msg.match_element<std::string>(1)
       && (msg.match_element<load_atom>(0) || msg.match_element<find_atom>(0)
           || msg.match_element<scram_atom>(0) || msg.match_element<enqueue_atom>(0)

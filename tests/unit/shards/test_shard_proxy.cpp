@@ -10,6 +10,7 @@
 #include "actors/account/binding_store.hpp"
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
+#include "cluster/as_link_atoms.hpp"
 #include "cluster/shard_map.hpp"
 #include "cluster/shard_proxy.hpp"
 #include "temp_dir.hpp"
@@ -185,4 +186,25 @@ TEST_CASE("a shard with no node answers storage-unavailable, the other serves") 
              [&](caf::error& e) { unavailable = e == caf::sec::cannot_connect_to_node; });
   CHECK(unavailable);
   f.enrol(self, name_in("early", 0), account_kind::USER);
+}
+
+TEST_CASE("a binding across ASs is recorded in the shard of our own account") {
+  two_shards f;
+  caf::scoped_actor self{f.sys};
+  auto dev = f.enrol(self, name_in("cam", 1), account_kind::DEVICE);
+  auto user = f.enrol(self, name_in("user", 1), account_kind::USER).address;
+  std::string remote_user = "bob@as2.example", remote_dev = "tv@as2.example";
+  CHECK(ask<bind_status>(self, f.proxy, cluster::as_link_atom::value,
+                         bind_request{remote_user, dev.address, dev.verification_code})
+        == bind_status::OK);
+  CHECK(f.peers(1, dev.address) == strings{remote_user});
+  CHECK(ask<bind_status>(self, f.proxy, cluster::as_link_atom::value, bound_atom::value, user,
+                         remote_dev)
+        == bind_status::OK);
+  CHECK(f.peers(1, user) == strings{remote_dev});
+  CHECK(ask<unbind_status>(self, f.proxy, cluster::as_link_atom::value,
+                           unbind_request{dev.address, remote_user})
+        == unbind_status::OK);
+  CHECK(f.peers(1, dev.address).empty());
+  CHECK(f.peers(0, dev.address).empty());
 }
