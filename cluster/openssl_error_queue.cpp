@@ -10,6 +10,7 @@
 // process (CAF included) start with an empty queue. Our own TLS code does
 // the same already, so for it this changes nothing.
 #include "cluster/openssl_error_queue.hpp"
+#include "cluster/tls_refusals.hpp"
 
 #include <dlfcn.h>
 #include <openssl/err.h>
@@ -41,7 +42,10 @@ int SSL_write(SSL* ssl, const void* buf, int num) {
 int SSL_accept(SSL* ssl) {
   static auto real = next_definition<int (*)(SSL*)>("SSL_accept");
   ERR_clear_error();
-  return real(ssl);
+  int result = real(ssl);
+  // CAF tells nobody of a peer its listener turned away: say it here.
+  irsp::cluster::note_handshake_result(ssl, result);
+  return result;
 }
 
 int SSL_connect(SSL* ssl) {

@@ -249,7 +249,7 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
             await user.close()
 
     async def test_a_peer_with_a_certificate_of_another_ca_is_refused_and_logged_once(self):
-        self.start_as2()
+        as2 = self.start_as2()
         # as3's own CA, but calling itself as1: as2 trusts only as1's CA.
         impostor = self.start("as3", "--as-peer", "domain=as2.example,ca=%s,connect=127.0.0.1:%d"
                               % (self.ca("as2"), self.as2_port), domain="as1.example")
@@ -266,6 +266,12 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
         await asyncio.sleep(3)
         self.assertEqual(len(impostor.log_lines("as-link as2.example: cannot connect")), 1)
         self.assertEqual(impostor.log_lines("as-link as2.example: up"), [])
+        # The AS that turned it away says so too, once, naming the address
+        # and its link port (CAF does not tell: cluster/tls_refusals.cpp).
+        turned = as2.log_lines("tls: turned away a peer from 127.0.0.1 on port %d"
+                               % self.as2_port)
+        self.assertEqual(len(turned), 1, "".join(as2.log))
+        self.assertIn("certificate", turned[0])
 
     async def test_a_peer_speaking_for_a_third_domain_is_refused_and_logged(self):
         as2 = self.start_as2()
