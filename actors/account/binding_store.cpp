@@ -86,23 +86,7 @@ bind_status binding_store::bind_remote_user(const std::string& device,
   auto d = accounts_.normalise(device);
   if (!d || remote_user.empty())
     return bind_status::NO_SUCH_DEVICE;
-  auto now = bind_attempts::clock::now();
-  if (!attempts_.allowed("u:" + remote_user, now) || !attempts_.allowed("d:" + *d, now))
-    return bind_status::TOO_MANY_ATTEMPTS;
-  auto guard = accounts_.lock(*d);
-  auto db = accounts_.access();
-  account_record device_record;
-  auto found = accounts_.lookup(db, *d, device_record);
-  if (found == lookup_status::failed)
-    return bind_status::STORAGE_FAILURE;
-  if (found == lookup_status::missing || device_record.view.kind != account_kind::DEVICE)
-    return bind_status::NO_SUCH_DEVICE;
-  if (!code_matches(device_record.code, code)) {
-    attempts_.failed("u:" + remote_user, now);
-    attempts_.failed("d:" + *d, now);
-    return bind_status::WRONG_CODE;
-  }
-  return write_one_direction(db, *d, remote_user);
+  return device_direction(*d, remote_user, code);
 }
 
 bind_status binding_store::add_remote_device(const std::string& user,
@@ -110,36 +94,14 @@ bind_status binding_store::add_remote_device(const std::string& user,
   auto u = accounts_.normalise(user);
   if (!u || remote_device.empty())
     return bind_status::NOT_A_USER;
-  auto guard = accounts_.lock(*u);
-  auto db = accounts_.access();
-  account_record user_record;
-  auto found = accounts_.lookup(db, *u, user_record);
-  if (found == lookup_status::failed)
-    return bind_status::STORAGE_FAILURE;
-  if (found == lookup_status::missing || user_record.view.kind != account_kind::USER)
-    return bind_status::NOT_A_USER;
-  return write_one_direction(db, *u, remote_device);
+  return user_direction(*u, remote_device);
 }
 
 unbind_status binding_store::unbind_remote(const std::string& local, const std::string& remote) {
   auto l = accounts_.normalise(local);
   if (!l || remote.empty())
     return unbind_status::NOT_BOUND;
-  auto guard = accounts_.lock(*l);
-  auto db = accounts_.access();
-  if (!db)
-    return unbind_status::STORAGE_FAILURE;
-  std::string ignored;
-  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(*l, remote), &ignored);
-  if (got.IsNotFound())
-    return unbind_status::NOT_BOUND;
-  if (!got.ok())
-    return unbind_status::STORAGE_FAILURE;
-  rocksdb::WriteBatch batch;
-  batch.Delete(keys::binding(*l, remote));
-  if (auto written = accounts_.write(db, batch); written != write_status::ok)
-    return write_failure<unbind_status>(written);
-  return unbind_status::OK;
+  return remove_direction(*l, remote);
 }
 
 unbind_status binding_store::unbind(const std::string& account, const std::string& peer) {
@@ -173,23 +135,7 @@ bind_status binding_store::bind_device_half(const std::string& device, const std
     return bind_status::NO_SUCH_DEVICE;
   if (!u)
     return bind_status::NOT_A_USER;
-  auto now = bind_attempts::clock::now();
-  if (!attempts_.allowed("u:" + *u, now) || !attempts_.allowed("d:" + *d, now))
-    return bind_status::TOO_MANY_ATTEMPTS;
-  auto guard = accounts_.lock(*d);
-  auto db = accounts_.access();
-  account_record record;
-  auto found = accounts_.lookup(db, *d, record);
-  if (found == lookup_status::failed)
-    return bind_status::STORAGE_FAILURE;
-  if (found == lookup_status::missing || record.view.kind != account_kind::DEVICE)
-    return bind_status::NO_SUCH_DEVICE;
-  if (!code_matches(record.code, code)) {
-    attempts_.failed("u:" + *u, now);
-    attempts_.failed("d:" + *d, now);
-    return bind_status::WRONG_CODE;
-  }
-  return put_half(db, *d, *u);
+  return device_direction(*d, *u, code);
 }
 
 bind_status binding_store::bind_user_half(const std::string& user, const std::string& device) {
@@ -199,33 +145,7 @@ bind_status binding_store::bind_user_half(const std::string& user, const std::st
     return bind_status::NOT_A_USER;
   if (!d)
     return bind_status::NO_SUCH_DEVICE;
-  auto guard = accounts_.lock(*u);
-  auto db = accounts_.access();
-  account_record record;
-  auto found = accounts_.lookup(db, *u, record);
-  if (found == lookup_status::failed)
-    return bind_status::STORAGE_FAILURE;
-  if (found == lookup_status::missing || record.view.kind != account_kind::USER)
-    return bind_status::NOT_A_USER;
-  return put_half(db, *u, *d);
-}
-
-// Under `from`'s lock, with `from` checked to exist.
-bind_status binding_store::put_half(const db_access& db, const std::string& from,
-                                    const std::string& to) {
-  if (!db)
-    return bind_status::STORAGE_FAILURE;
-  std::string ignored;
-  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(from, to), &ignored);
-  if (got.ok())
-    return bind_status::ALREADY_BOUND;
-  if (!got.IsNotFound())
-    return bind_status::STORAGE_FAILURE;
-  rocksdb::WriteBatch batch;
-  batch.Put(keys::binding(from, to), "");
-  if (auto written = accounts_.write(db, batch); written != write_status::ok)
-    return write_failure<bind_status>(written);
-  return bind_status::OK;
+  return user_direction(*u, *d);
 }
 
 unbind_status binding_store::unbind_half(const std::string& account, const std::string& peer) {
@@ -233,18 +153,57 @@ unbind_status binding_store::unbind_half(const std::string& account, const std::
   auto p = accounts_.normalise(peer);
   if (!a || !p)
     return unbind_status::NOT_BOUND;
-  auto guard = accounts_.lock(*a);
+  return remove_direction(*a, *p);
+}
+
+// The steps of one direction (a shard's half, an AS's side), on normalised
+// `device`/`user`/`local`; the peer as the other side names it.
+bind_status binding_store::device_direction(const std::string& device, const std::string& peer,
+                                            const std::string& code) {
+  auto now = bind_attempts::clock::now();
+  if (!attempts_.allowed("u:" + peer, now) || !attempts_.allowed("d:" + device, now))
+    return bind_status::TOO_MANY_ATTEMPTS;
+  auto guard = accounts_.lock(device);
+  auto db = accounts_.access();
+  account_record record;
+  auto found = accounts_.lookup(db, device, record);
+  if (found == lookup_status::failed)
+    return bind_status::STORAGE_FAILURE;
+  if (found == lookup_status::missing || record.view.kind != account_kind::DEVICE)
+    return bind_status::NO_SUCH_DEVICE;
+  if (!code_matches(record.code, code)) {
+    attempts_.failed("u:" + peer, now);
+    attempts_.failed("d:" + device, now);
+    return bind_status::WRONG_CODE;
+  }
+  return write_one_direction(db, device, peer);
+}
+
+bind_status binding_store::user_direction(const std::string& user, const std::string& peer) {
+  auto guard = accounts_.lock(user);
+  auto db = accounts_.access();
+  account_record record;
+  auto found = accounts_.lookup(db, user, record);
+  if (found == lookup_status::failed)
+    return bind_status::STORAGE_FAILURE;
+  if (found == lookup_status::missing || record.view.kind != account_kind::USER)
+    return bind_status::NOT_A_USER;
+  return write_one_direction(db, user, peer);
+}
+
+unbind_status binding_store::remove_direction(const std::string& local, const std::string& peer) {
+  auto guard = accounts_.lock(local);
   auto db = accounts_.access();
   if (!db)
     return unbind_status::STORAGE_FAILURE;
   std::string ignored;
-  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(*a, *p), &ignored);
+  auto got = db->Get(rocksdb::ReadOptions{}, keys::binding(local, peer), &ignored);
   if (got.IsNotFound())
     return unbind_status::NOT_BOUND;
   if (!got.ok())
     return unbind_status::STORAGE_FAILURE;
   rocksdb::WriteBatch batch;
-  batch.Delete(keys::binding(*a, *p));
+  batch.Delete(keys::binding(local, peer));
   if (auto written = accounts_.write(db, batch); written != write_status::ok)
     return write_failure<unbind_status>(written);
   return unbind_status::OK;

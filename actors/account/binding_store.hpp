@@ -76,7 +76,10 @@ public:
 private:
   template <class Db>
   bind_status write_one_direction(Db& db, const std::string& local, const std::string& remote);
-  bind_status put_half(const db_access& db, const std::string& from, const std::string& to);
+  bind_status device_direction(const std::string& device, const std::string& peer,
+                               const std::string& code);
+  bind_status user_direction(const std::string& user, const std::string& peer);
+  unbind_status remove_direction(const std::string& local, const std::string& peer);
 
   account_store& accounts_;
   bind_attempts attempts_;
