@@ -104,18 +104,24 @@ class Node:
             self._ended = True
             self._log_changed.notify_all()
 
-    def log_lines(self, needle):
+    def log_mark(self):
+        """Where stderr stands now: pass it as `since` to look only at lines
+        written after (a client's port, say, is reused by later clients)."""
+        with self._log_changed:
+            return len(self.log)
+
+    def log_lines(self, needle, since=0):
         """The lines of stderr so far that contain `needle`."""
         with self._log_changed:
-            return [line for line in self.log if needle in line]
+            return [line for line in self.log[since:] if needle in line]
 
-    def wait_for_log(self, needle, timeout=10):
+    def wait_for_log(self, needle, timeout=10, since=0):
         """Waits until a line of stderr contains `needle`; returns it, or
         None on timeout. Blocking: from asyncio, call it in a thread."""
         deadline = time.monotonic() + timeout
         with self._log_changed:
             while True:
-                for line in self.log:
+                for line in self.log[since:]:
                     if needle in line:
                         return line
                 left = deadline - time.monotonic()

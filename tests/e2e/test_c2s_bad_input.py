@@ -55,8 +55,12 @@ class BadInput(OneNodeTestCase):
             s.close()
 
     async def raw(self, direct_tls=False, header=True, **kw):
+        # The node logs a connection by its client port, which an earlier
+        # connection of this class may have had too: look only after this.
+        mark = self.node.log_mark()
         s = await xs.RawStream().open(
             self.node.c2s_tls_port if direct_tls else self.node.c2s_port, direct_tls, **kw)
+        s.log_mark = mark
         self.streams.append(s)
         if header:
             s.send_header()
@@ -66,10 +70,10 @@ class BadInput(OneNodeTestCase):
     async def logged(self, stream, condition):
         """The node's one line about this connection names `condition`."""
         prefix = "irsp-node: c2s 127.0.0.1:%d: " % stream.local_port
-        line = await asyncio.to_thread(self.node.wait_for_log, prefix)
+        line = await asyncio.to_thread(self.node.wait_for_log, prefix, since=stream.log_mark)
         self.assertIsNotNone(line, "no log line for port %d" % stream.local_port)
         self.assertTrue(line.startswith(prefix + condition + ": "), line)
-        self.assertEqual(len(self.node.log_lines(prefix)), 1)
+        self.assertEqual(len(self.node.log_lines(prefix, since=stream.log_mark)), 1)
 
     async def assert_stream_error(self, stream, condition):
         self.assertEqual(await stream.stream_error(), condition)
@@ -155,6 +159,7 @@ class BadInput(OneNodeTestCase):
         await self.assert_stream_error(s, "unsupported-stanza-type")
 
     async def test_tls_garbage_is_dropped(self):
+        mark = self.node.log_mark()
         raw = socket.create_connection(("127.0.0.1", self.node.c2s_tls_port))
         try:
             raw.sendall(b"\x16\x03\x01\x00\x05hello" + GARBAGE * 3)
@@ -165,10 +170,12 @@ class BadInput(OneNodeTestCase):
         finally:
             raw.close()
         line = await asyncio.to_thread(self.node.wait_for_log,
-                                       "irsp-node: c2s 127.0.0.1:%d: tls-failure: " % port)
+                                       "irsp-node: c2s 127.0.0.1:%d: tls-failure: " % port,
+                                       since=mark)
         self.assertIsNotNone(line)
 
     async def test_plain_xmpp_on_the_tls_port_is_dropped(self):
+        mark = self.node.log_mark()
         raw = socket.create_connection(("127.0.0.1", self.node.c2s_tls_port))
         try:
             raw.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
@@ -181,7 +188,8 @@ class BadInput(OneNodeTestCase):
         finally:
             raw.close()
         line = await asyncio.to_thread(self.node.wait_for_log,
-                                       "irsp-node: c2s 127.0.0.1:%d: tls-failure: " % port)
+                                       "irsp-node: c2s 127.0.0.1:%d: tls-failure: " % port,
+                                       since=mark)
         self.assertIsNotNone(line)
 
     async def test_a_client_that_stops_reading_is_dropped(self):
@@ -189,6 +197,7 @@ class BadInput(OneNodeTestCase):
         sock = socket.socket()
         # A small window: the node's output backs up sooner.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        mark = self.node.log_mark()
         sock.connect(("127.0.0.1", self.node.c2s_tls_port))
         s = await xs.RawStream().open(None, direct_tls=True, sock=sock)
         self.streams.append(s)
@@ -208,7 +217,7 @@ class BadInput(OneNodeTestCase):
             await asyncio.wait_for(flood(), 60)
         except (ConnectionError, OSError):
             pass  # the node hung up on us: what this test waits for
-        line = await asyncio.to_thread(self.node.wait_for_log, prefix, 60)
+        line = await asyncio.to_thread(self.node.wait_for_log, prefix, 60, mark)
         self.assertIsNotNone(line)
         self.assertIn("policy-violation: the client is not reading", line)
 
@@ -261,7 +270,8 @@ class BadInput(OneNodeTestCase):
         finally:
             flooding.cancel()
         line = await asyncio.to_thread(
-            self.node.wait_for_log, "irsp-node: c2s 127.0.0.1:%d: " % flooder.local_port, 60)
+            self.node.wait_for_log, "irsp-node: c2s 127.0.0.1:%d: " % flooder.local_port, 60,
+            flooder.log_mark)
         self.assertIsNotNone(line)
         self.assertIn("policy-violation: the client is not reading", line)
         self.assertFalse(sibling.ended.done(), "the sibling session was disconnected")
