@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <functional>
 #include <unordered_map>
 #include <unordered_set>
@@ -51,6 +52,21 @@ struct shadow_entry {
   std::vector<caf::node_id> session_nodes;
 };
 
+// A request for an account whose owner is not settled, kept until it is.
+struct held_request {
+  std::string target;
+  caf::message msg; // as it is handled again
+  caf::response_promise rp;
+  std::chrono::steady_clock::time_point until;
+  bool here_only; // sent here as its home: wait until this node is
+};
+
+// Asks the router to look at its held requests again.
+using release_atom = caf::atom_constant<caf::atom("releasehld")>;
+
+// Requests held at once at most; beyond, refused as before.
+constexpr std::size_t max_held = 10000;
+
 struct router_state {
   router_config cfg;
   std::string apps_domain;
@@ -64,6 +80,8 @@ struct router_state {
   std::unordered_map<std::string, std::vector<peer_app>> peer_apps;
   std::unordered_map<std::string, shadow_entry> shadows;
   caf::actor unreachable;
+  std::vector<held_request> held;
+  bool release_pending = false;
   bool clustered = false; // told of owners at least once
   // Links to other ASs by their domain (cluster/as_link.hpp); empty: none.
   std::unordered_map<std::string, caf::actor> as_links;
@@ -116,10 +134,13 @@ caf::actor as_link_to(const router_state& st, const std::string& domain) {
 caf::actor unreachable(router_actor* self) {
   auto& st = self->state;
   if (!st.unreachable)
-    st.unreachable = self->system().spawn([]() -> caf::behavior {
-      return {[](caf::message&) -> caf::result<caf::message> {
+    st.unreachable = self->system().spawn([](caf::event_based_actor* x) {
+      // Whatever comes (a one-element `caf::message&` handler would match
+      // only a message holding one message).
+      x->set_default_handler([](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
         return caf::make_error(caf::sec::request_receiver_down, "owner-unreachable");
-      }};
+      });
+      return caf::behavior{[](caf::get_atom) {}};
     });
   return st.unreachable;
 }
@@ -144,6 +165,59 @@ caf::actor home_router(router_actor* self, const std::string& address, bool chec
     return unreachable(self);
   auto i = st.peers.find(*home);
   return i == st.peers.end() || !i->second ? unreachable(self) : i->second;
+}
+
+// Whether `home` (from home_router) is an owner we cannot reach, or this
+// node while it may not serve: the owners are changing.
+bool unsettled(const router_state& st, const caf::actor& home) {
+  return home && home == st.unreachable;
+}
+
+void schedule_release(router_actor* self) {
+  if (!std::exchange(self->state.release_pending, true))
+    self->delayed_send(self, std::chrono::milliseconds(100), release_atom::value);
+}
+
+// Keeps a request for `target` until its owner is settled (then it is handled
+// again as if it came now) or `hold_for` has passed (then refused, as an
+// unreachable owner is): a node's loss costs a client a short wait, not an
+// error.
+template <class Response>
+caf::result<Response> hold(router_actor* self, std::string target, caf::message msg,
+                           bool here_only = false) {
+  auto& st = self->state;
+  if (st.held.size() >= max_held)
+    return caf::make_error(caf::sec::request_receiver_down,
+                           here_only ? "not-home" : "owner-unreachable");
+  st.held.push_back(held_request{std::move(target), std::move(msg), self->make_response_promise(),
+                                 std::chrono::steady_clock::now() + st.cfg.hold_for, here_only});
+  schedule_release(self);
+  return caf::delegated<Response>{};
+}
+
+caf::actor home_router(router_actor* self, const std::string& address, bool check_fence);
+
+// Hands every held request whose owner is now settled back to this router,
+// and refuses those that waited too long.
+void release_held(router_actor* self) {
+  auto& st = self->state;
+  if (st.held.empty())
+    return;
+  auto now = std::chrono::steady_clock::now();
+  auto held = std::move(st.held);
+  st.held.clear();
+  for (auto& h : held) {
+    auto home = home_router(self, h.target, true);
+    if (h.here_only ? !home : !unsettled(st, home))
+      h.rp.delegate(caf::actor_cast<caf::actor>(self), std::move(h.msg));
+    else if (now >= h.until)
+      h.rp.deliver(caf::make_error(caf::sec::request_receiver_down,
+                                   h.here_only ? "not-home" : "owner-unreachable"));
+    else
+      st.held.push_back(std::move(h));
+  }
+  if (!st.held.empty())
+    schedule_release(self);
 }
 
 // Hands a request to the router of the account's home; its answer goes
@@ -312,8 +386,13 @@ void change_owners(router_actor* self, std::vector<std::string> names,
     if (names[i] == st.node_name)
       continue;
     peers.emplace(names[i], routers[i]); // null: an owner we cannot reach
-    if (routers[i])
+    if (routers[i]) {
       alive.insert(routers[i].node());
+      // Its node's connection may be lost before the owners change: from
+      // then on what we sent it would vanish unanswered (CAF 0.17 drops
+      // what reaches a dead proxy), so we must know at once.
+      self->monitor(routers[i]);
+    }
   }
   // Both ways: the peer may never have seen us leave (a one-sided loss
   // under load), so it would not tell us its applications again unasked.
@@ -379,6 +458,7 @@ void change_owners(router_actor* self, std::vector<std::string> names,
     }
     i = st.shadows.erase(i);
   }
+  release_held(self);
 }
 
 // The state of an actor homed here, for the node that would take over the
@@ -420,6 +500,17 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
           st.apps.erase(i);
           return;
         }
+      // A peer router's node is lost: an owner we cannot reach until the
+      // owners change (requests for it are refused at once meanwhile), and
+      // its applications are gone (they are asked for again if it returns).
+      for (auto& [name, r] : st.peers)
+        if (r && r.address() == dm.source) {
+          r = nullptr;
+          for (auto& [app, instances] : st.peer_apps)
+            instances.erase(std::remove_if(instances.begin(), instances.end(),
+                                           [&](const peer_app& a) { return a.node == name; }),
+                            instances.end());
+        }
     });
     return {
       [self](open_atom a, const std::string& address, const std::string& resource,
@@ -427,8 +518,12 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         auto normal = normalise(self->state, address);
         if (normal.empty())
           return session_opened{};
-        if (auto home = home_router(self, normal))
+        if (auto home = home_router(self, normal)) {
+          if (unsettled(self->state, home))
+            return hold<session_opened>(self, normal,
+                                        caf::make_message(a, normal, resource, session));
           return to_home<session_opened>(self, home, a, normal, resource, session);
+        }
         auto& target = principal_for(self, normal);
         return forward<session_opened>(self, target, a, normal, resource, session);
       },
@@ -477,8 +572,11 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         if (to.empty())
           return push_response{push_status::NO_SUCH_ACCOUNT, 0};
         r.to = to;
-        if (auto home = home_router(self, to))
+        if (auto home = home_router(self, to)) {
+          if (unsettled(st, home))
+            return hold<push_response>(self, to, caf::make_message(std::move(r)));
           return to_home<push_response>(self, home, std::move(r));
+        }
         return forward<push_response>(self, principal_for(self, to), std::move(r));
       },
       [self](direct_request& r) -> caf::result<direct_response> {
@@ -499,8 +597,11 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         if (to.empty())
           return direct_response{direct_status::NO_SUCH_ACCOUNT, 0};
         r.to = to;
-        if (auto home = home_router(self, to))
+        if (auto home = home_router(self, to)) {
+          if (unsettled(st, home))
+            return hold<direct_response>(self, to, caf::make_message(std::move(r)));
           return to_home<direct_response>(self, home, std::move(r));
+        }
         return forward<direct_response>(self, principal_for(self, to), std::move(r));
       },
       [self](app_message_request& r) -> caf::result<app_message_response> {
@@ -821,8 +922,9 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
       // -- between the routers of one AS --------------------------------------
       [self](home_atom, caf::message& inner) -> caf::result<caf::message> {
         // Sent here because the sender's view made this node home; if ours
-        // disagrees (owners are changing), refuse rather than pass it on
-        // again or activate a second actor elsewhere's account.
+        // disagrees (owners are changing), it waits here until this node is
+        // its home (and serves), else is refused: never passed on again nor
+        // activated here while another node may be its home.
         std::string target; // CAF's match_element does not check the size
         if (inner.size() == 4 && inner.match_elements<open_atom, std::string, std::string,
                                                       session_ref>())
@@ -834,7 +936,7 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
         else
           return caf::make_error(caf::sec::unexpected_message);
         if (home_router(self, target))
-          return caf::make_error(caf::sec::request_receiver_down, "not-home");
+          return hold<caf::message>(self, target, std::move(inner), true);
         self->delegate(caf::actor_cast<caf::actor>(self), std::move(inner));
         return caf::delegated<caf::message>{};
       },
@@ -864,6 +966,10 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
       },
       [](caf::get_atom) {
         return true; // the cluster view's "have you taken in what I sent?"
+      },
+      [self](release_atom) {
+        self->state.release_pending = false;
+        release_held(self);
       },
       [self](owners_atom, const std::string& me, std::vector<std::string>& names,
              std::vector<caf::actor>& routers) {

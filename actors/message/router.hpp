@@ -24,6 +24,10 @@ struct router_config {
   /// In a cluster fenced by etcd: whether this node may serve the accounts
   /// placed on it now (its lease is valid); empty: always.
   std::function<bool()> serving;
+  /// How long a request for an account whose owner is changing (its home
+  /// node was lost, or the owners are agreeing on a new set) waits for the
+  /// owners to settle before it is refused.
+  std::chrono::milliseconds hold_for{10000};
 };
 
 /// Spawns the router. Applications live at `name@apps.<domain>`.

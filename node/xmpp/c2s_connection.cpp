@@ -126,6 +126,17 @@ void with(c2s_host* host, std::uint64_t id, F&& fn) {
     fn(*c);
 }
 
+// One attempt to open the account's actor. Bounded, unlike the message path:
+// what CAF 0.17 sends to an actor of a node whose connection was just lost
+// (or that dies with the request in flight) is dropped without an answer,
+// and a session must not wait for its actor forever. Longer than a router
+// holds a request while the owners change (router_config::hold_for).
+constexpr auto open_wait = std::chrono::seconds(12);
+
+bool is_worth_retrying(const caf::error& e) {
+  return is_storage_unavailable(e) || e == caf::sec::request_timeout;
+}
+
 } // namespace
 
 c2s_connection::c2s_connection(c2s_host& host, std::uint64_t id, net::accepted socket,
@@ -607,13 +618,14 @@ void c2s_connection::open_session(const c2s_open& o) {
   auto* host = &host_;
   auto id = id_;
   host_.self()
-    ->request(cfg.router, caf::infinite, open_atom::value, o.address, o.resource, ref())
+    ->request(cfg.router, open_wait, open_atom::value, o.address, o.resource, ref())
     .then(
       [host, id, resource = o.resource](message::session_opened& opened) {
         if (!host->find(id))
           return gone_before_open(host, id, resource, opened.principal);
         with(host, id, [&opened](c2s_connection& c) {
           c.principal_ = opened.principal;
+          c.open_deadline_.reset();
           c.host_.watch(c.principal_, c.id_);
           c.stream_->opened(opened.principal != nullptr, opened.kind, std::move(opened.peers));
           if (c.stream_->bound()) {
@@ -627,7 +639,7 @@ void c2s_connection::open_session(const c2s_open& o) {
       },
       [host, id, o](caf::error& e) {
         with(host, id, [&o, &e](c2s_connection& c) {
-          if (is_storage_unavailable(e)
+          if (is_worth_retrying(e)
               && c.retry_open([o](c2s_connection& again) { again.open_session(o); }))
             return;
           // The client sees internal-server-error; the operator, why.
@@ -896,12 +908,16 @@ void c2s_connection::predecessor_done() {
 }
 
 // The account's owner is not agreed on yet (a node died and, fenced, its
-// lease has not expired; the owners are agreeing on a new set): `again` in a
-// while, up to about 30 s in all — failure detection plus a lease plus the
-// owners' agreement, with room for a loaded machine (10 s was not always
-// enough with three nodes on two busy cores). False once that is spent.
+// lease has not expired; the owners are agreeing on a new set), or an open
+// went to a node that died meanwhile: `again` in a while, for up to 30 s in
+// all — failure detection plus a lease plus the owners' agreement, with room
+// for a loaded machine (10 s was not always enough with three nodes on two
+// busy cores). False once that is spent.
 bool c2s_connection::retry_open(std::function<void(c2s_connection&)> again) {
-  if (open_attempts_++ >= 120)
+  auto now = std::chrono::steady_clock::now();
+  if (!open_deadline_)
+    open_deadline_ = now + std::chrono::seconds(30);
+  else if (now >= *open_deadline_)
     return false;
   auto* host = &host_;
   auto id = id_;
@@ -930,7 +946,7 @@ void c2s_connection::reopen(const std::string& resource) {
   // Opening the same resource makes the user/device actor replace the
   // predecessor with us, without an offline/online flap.
   host_.self()
-    ->request(cfg.router, caf::infinite, open_atom::value, stream_->address(), resource,
+    ->request(cfg.router, open_wait, open_atom::value, stream_->address(), resource,
               ref())
     .then(
       [host, id, resource](message::session_opened& opened) {
@@ -938,7 +954,7 @@ void c2s_connection::reopen(const std::string& resource) {
           return gone_before_open(host, id, resource, opened.principal);
         with(host, id, [&opened](c2s_connection& c) {
           c.principal_ = opened.principal;
-          c.open_attempts_ = 0;
+          c.open_deadline_.reset();
           c.host_.watch(c.principal_, c.id_);
           if (!c.principal_) {
             c.stream_->gone();

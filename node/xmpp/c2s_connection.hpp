@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -140,7 +141,8 @@ private:
   std::size_t out_pos_ = 0; // of out_, already written
   std::vector<c2s_action> actions_;
   caf::actor principal_; // the account's user/device actor, once bound
-  unsigned open_attempts_ = 0; // opening the account's actor, while its owner changes
+  // Opening the account's actor while its owner changes: retried until then.
+  std::optional<std::chrono::steady_clock::time_point> open_deadline_;
   net::io_loop::timer_id bind_timer_ = 0;
   bool readable_ = false;      // the socket may have input we have not read
   bool reading_ = false;       // inside read_some()

@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import ssl
+import sys
 import unittest
 import urllib.request
 
@@ -46,6 +47,20 @@ class ClusterTestCase(unittest.IsolatedAsyncioTestCase):
         cls.cluster.__exit__(None, None, None)
         if cls.etcd:
             cls.etcd.__exit__()
+
+    def run(self, result=None):
+        # A failure in a cluster is read in the nodes' logs: print what they
+        # said during the failed test (CI keeps only this output).
+        nodes = list(self.cluster.nodes)
+        marks = [len(n.log) for n in nodes]
+        failed = len(result.failures) + len(result.errors) if result else 0
+        out = super().run(result)
+        if result and len(result.failures) + len(result.errors) > failed:
+            for i, n in enumerate(self.cluster.nodes):
+                since = marks[i] if i < len(nodes) and n is nodes[i] else 0
+                sys.stderr.write("---- %s during %s:\n%s" % (self.cluster.names[i], self.id(),
+                                                            "".join(n.log[since:][-400:])))
+        return out
 
     async def asyncSetUp(self):
         self.clients = []

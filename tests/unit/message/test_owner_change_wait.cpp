@@ -1,0 +1,98 @@
+// While the owners of a cluster change (a node was lost, and the others have
+// not yet agreed on who takes its accounts), a request for one of its
+// accounts waits at the router for the owners to settle instead of failing
+// at once; if they do not settle in time, it is refused as before.
+#include "message_fixture.hpp"
+
+#include "cluster/placement.hpp"
+
+using namespace irsp;
+using namespace irsp::test;
+
+namespace {
+
+void tell_owners(const caf::actor& router, const std::string& me,
+                 std::vector<std::string> names, std::vector<caf::actor> routers) {
+  caf::anon_send(router, owners_atom::value, me, std::move(names), std::move(routers));
+}
+
+/// A node name that, beside "a", is home to `address`.
+std::string other_home_of(const std::string& address) {
+  for (int i = 0;; ++i) {
+    auto name = "n" + std::to_string(i);
+    if (*cluster::home_of(address, {"a", name}) == name)
+      return name;
+  }
+}
+
+router_config config_of(message_fixture& f, std::chrono::milliseconds hold_for) {
+  router_config rc;
+  rc.domain = "localhost";
+  rc.accounts = f.account_server;
+  rc.offline = f.offline_queue;
+  rc.lifecycle = f.lifecycle_writer;
+  rc.hold_for = hold_for;
+  return rc;
+}
+
+} // namespace
+
+TEST_CASE("an open for an account whose home is lost waits for the new owners") {
+  message_fixture f;
+  f.start();
+  auto alice = f.user("alice");
+  auto a = spawn_router(*f.sys, config_of(f, 10s));
+  // Alice's home is a node that cannot be reached (its router is null).
+  tell_owners(a, "a", {"a", other_home_of(alice)}, {a, caf::actor{}});
+  caf::scoped_actor session{*f.sys};
+  auto ref = f.session_of(session);
+  // Sent before the owners change (one mailbox, in order): it finds the
+  // home lost and is held; the change lets it through to a's own actor.
+  auto pending = session->request(a, 10s, open_atom::value, alice, std::string{"r1"}, ref);
+  tell_owners(a, "a", {"a"}, {a});
+  session_opened opened;
+  pending.receive([&](session_opened& o) { opened = std::move(o); },
+                  [&](caf::error& e) { FAIL(f.sys->render(e)); });
+  REQUIRE(opened.principal);
+  CHECK(opened.principal.node() == a.node());
+  f.close(session, opened.principal);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a held request is refused once the owners take too long") {
+  message_fixture f;
+  f.start();
+  auto bob = f.user("bob");
+  auto a = spawn_router(*f.sys, config_of(f, 300ms));
+  tell_owners(a, "a", {"a", other_home_of(bob)}, {a, caf::actor{}});
+  caf::scoped_actor self{*f.sys};
+  caf::error refused;
+  self->request(a, 10s, direct_request{"carol@localhost", bob, "hi", {}, absent_resource::TO_ACCOUNT})
+    .receive([](direct_response&) { FAIL("answered although its home is unreachable"); },
+             [&](caf::error& e) { refused = e; });
+  // Refused by the router (the owner is unreachable), not left to time out.
+  CHECK(refused == caf::sec::request_receiver_down);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a request sent to a node that is no longer its home waits there, never passed on") {
+  message_fixture f;
+  f.start();
+  auto dave = f.user("dave");
+  auto a = spawn_router(*f.sys, config_of(f, 10s));
+  auto other = other_home_of(dave);
+  // a still thinks dave lives on `other`; a router whose view made a home
+  // sends it there: a waits until its own view agrees.
+  tell_owners(a, "a", {"a", other}, {a, caf::actor{}});
+  caf::scoped_actor session{*f.sys};
+  auto ref = f.session_of(session);
+  auto pending = session->request(a, 10s, home_atom::value,
+                                  caf::make_message(open_atom::value, dave, std::string{"r1"}, ref));
+  tell_owners(a, "a", {"a"}, {a});
+  session_opened opened;
+  pending.receive([&](session_opened& o) { opened = std::move(o); },
+                  [&](caf::error& e) { FAIL(f.sys->render(e)); });
+  REQUIRE(opened.principal);
+  f.close(session, opened.principal);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
