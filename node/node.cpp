@@ -53,6 +53,7 @@
 #include "node/tls/self_signed.hpp"
 #include "node/xmpp/c2s_metrics.hpp"
 #include "node/xmpp/c2s_server.hpp"
+#include "node/xmpp/stream_management.hpp"
 
 namespace irsp {
 
@@ -442,6 +443,8 @@ struct node::impl {
       return false;
     cfg->load<caf::openssl::manager>();
     cluster::announce_cluster_types(*cfg);
+    // A session resumed on another node (XEP-0198) comes over from its holder.
+    cfg->add_message_type<xmpp::sm_state>("irsp.sm_state");
     return true;
   }
 

@@ -16,6 +16,7 @@
 #include "actors/delegation.hpp"
 #include "actors/message/authorization.hpp"
 #include "actors/message/exchanges.hpp"
+#include "actors/message/resumption_atoms.hpp"
 #include "actors/principal/principal_actor.hpp"
 #include "actors/service_actor.hpp"
 #include "cluster/as_link_atoms.hpp"
@@ -966,6 +967,26 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
       },
       [](caf::get_atom) {
         return true; // the cluster view's "have you taken in what I sent?"
+      },
+      [self](sm_find_atom a, const std::string& address, const std::string& id,
+             bool from_peer) -> caf::result<session_ref> {
+        // XEP-0198 on another node: the account's actor knows its sessions'
+        // resumption ids. Never activates one (no actor: nothing to resume).
+        auto& st = self->state;
+        auto normal = normalise(st, address);
+        if (normal.empty())
+          return session_ref{};
+        if (auto home = home_router(self, normal, false)) {
+          if (from_peer || unsettled(st, home))
+            return session_ref{};
+          self->delegate(home, a, normal, id, true);
+          return caf::delegated<session_ref>{};
+        }
+        auto i = st.principals.find(normal);
+        if (i == st.principals.end())
+          return session_ref{};
+        self->delegate(i->second.handle, a, id);
+        return caf::delegated<session_ref>{};
       },
       [self](release_atom) {
         self->state.release_pending = false;

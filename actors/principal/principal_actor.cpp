@@ -14,6 +14,7 @@
 
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
+#include "actors/message/resumption_atoms.hpp"
 #include "actors/storage_errors.hpp"
 #include "actors/delegation.hpp"
 #include "actors/lifecycle/lifecycle_atoms.hpp"
@@ -44,6 +45,7 @@ struct principal_state {
   bool fresh = false; // the activation's load, not yet relied on by a request
   account_kind kind = account_kind::USER;
   std::map<std::string, session_ref> sessions; // resource -> session
+  std::map<std::string, std::string> resumption_ids; // resource -> XEP-0198 id
   // Remote hosts of the sessions (another node's I/O threads), watched once
   // each: a host that dies ends every session it held. A host of this node
   // ends its sessions itself, one (close_atom) each, before it stops; it is
@@ -262,6 +264,7 @@ void session_gone(principal_actor* self, const std::string& resource,
   unwatch_host(self, i->second.host);
   st.sessions.erase(i);
   st.suspects.erase(resource);
+  st.resumption_ids.erase(resource);
   publish_transition(self);
   if (st.sessions.empty())
     schedule_idle(self);
@@ -460,6 +463,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
         unwatch_host(self, i->second.host);
         i->second = session;
         st.suspects.erase(resource);
+        st.resumption_ids.erase(resource); // a resumed session files it again
       } else {
         st.sessions.emplace(resource, session);
       }
@@ -480,6 +484,22 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
     },
     [self](close_atom, const std::string& resource, const session_ref& session) {
       session_gone(self, resource, &session);
+    },
+    [self](sm_id_atom, const std::string& resource, const std::string& id,
+           const session_ref& session) {
+      auto& st = self->state;
+      auto i = st.sessions.find(resource);
+      if (i != st.sessions.end() && i->second == session)
+        st.resumption_ids[resource] = id;
+    },
+    [self](sm_find_atom, const std::string& id) {
+      auto& st = self->state;
+      for (auto& [resource, known] : st.resumption_ids)
+        if (known == id) {
+          auto i = st.sessions.find(resource);
+          return i == st.sessions.end() ? session_ref{} : i->second;
+        }
+      return session_ref{};
     },
     [self](suspect_atom, const std::string& resource, const session_ref& session) {
       auto& st = self->state;
@@ -587,6 +607,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       st.hosts.clear();
       st.sessions.clear();
       st.suspects.clear();
+      st.resumption_ids.clear();
       publish_transition(self);
       st.leaving = true;
       if (st.storing == 0) // else once its last transition is out

@@ -15,6 +15,7 @@
 #include "actors/account/credentials.hpp"
 #include "actors/account/messages.hpp"
 #include "actors/atoms.hpp"
+#include "actors/message/resumption_atoms.hpp"
 #include "actors/storage_errors.hpp"
 #include "node/xmpp/c2s_host.hpp"
 #include "node/xmpp/c2s_resumables.hpp"
@@ -952,13 +953,14 @@ void c2s_connection::reopen(const std::string& resource) {
       [host, id, resource](message::session_opened& opened) {
         if (!host->find(id))
           return gone_before_open(host, id, resource, opened.principal);
-        with(host, id, [&opened](c2s_connection& c) {
+        with(host, id, [&opened, &resource](c2s_connection& c) {
           c.principal_ = opened.principal;
           c.open_deadline_.reset();
           c.host_.watch(c.principal_, c.id_);
           if (!c.principal_) {
             c.stream_->gone();
           } else {
+            c.file_resumption_id(resource);
             // The actor knows this session as alive (opened anew), or, just
             // resumed, perhaps as its suspect predecessor: it hears the truth.
             c.told_suspect_ = std::exchange(c.resumed_, false);
@@ -980,14 +982,43 @@ void c2s_connection::reopen(const std::string& resource) {
       });
 }
 
-// <resume previd h/>: ask the session's holder to hand it over.
+// <resume previd h/>: find the session's holder, on this node or (the
+// client reconnected to another node of the cluster) wherever the account's
+// actor says it is, and ask it to hand the session over.
 void c2s_connection::resume(const std::string& previd, std::uint32_t h) {
   const auto& cfg = host_.config();
   auto holder = cfg.resumables->find(previd);
-  if (!holder || holder == ref()) {
+  if (holder == ref()) {
     sm_->resume_failed(*stream_, "item-not-found");
     return;
   }
+  if (holder)
+    return take_over(holder, previd, h);
+  auto* host = &host_;
+  auto id = id_;
+  host_.self()
+    ->request(cfg.router, open_wait, sm_find_atom::value, stream_->address(), previd, false)
+    .then(
+      [host, id, previd, h](message::session_ref& found) {
+        with(host, id, [&](c2s_connection& c) {
+          if (!found || found == c.ref()) {
+            c.sm_->resume_failed(*c.stream_, "item-not-found");
+            return c.run_actions();
+          }
+          c.take_over(found, previd, h);
+          c.run_actions();
+        });
+      },
+      [host, id](caf::error&) {
+        with(host, id, [](c2s_connection& c) {
+          c.sm_->resume_failed(*c.stream_, "item-not-found");
+          c.run_actions();
+        });
+      });
+}
+
+void c2s_connection::take_over(const message::session_ref& holder, const std::string& previd,
+                               std::uint32_t h) {
   auto* host = &host_;
   auto id = id_;
   host_.self()
@@ -1050,11 +1081,21 @@ caf::expected<sm_state> c2s_connection::hand_over(const std::string& address, st
   return state;
 }
 
+// Tells the account's actor (again: it may be a new activation, or have
+// replaced our predecessor) which id resumes this session, for a client
+// that resumes on another node.
+void c2s_connection::file_resumption_id(const std::string& resource) {
+  if (principal_ && sm_ && sm_->resumable())
+    host_.self()->send(principal_, sm_id_atom::value, resource, sm_->id(), ref());
+}
+
 void c2s_connection::add_stream_management() {
   sm_transport transport;
   transport.make_resumable = [this] {
     auto id = hex_id();
     host_.config().resumables->put(id, ref());
+    if (principal_)
+      host_.self()->send(principal_, sm_id_atom::value, stream_->resource(), id, ref());
     return id;
   };
   transport.resume = [this](const std::string& previd, std::uint32_t h) { resume(previd, h); };

@@ -126,6 +126,8 @@ private:
   bool detach();
   void add_stream_management();
   void resume(const std::string& previd, std::uint32_t h);
+  void take_over(const message::session_ref& holder, const std::string& previd, std::uint32_t h);
+  void file_resumption_id(const std::string& resource);
   void reopen(const std::string& resource);
   bool retry_open(std::function<void(c2s_connection&)> again);
   void predecessor_done();

@@ -17,6 +17,7 @@ import urllib.request
 from cluster_fixtures import Cluster, Etcd, home_of, name_homed_on, name_in_shard
 import xmpp_support as xs
 from xmpp_support import IRSP, q
+from test_c2s_stream_management import SmClient
 
 PASSWORD = "password1"
 DEVICE = ("Cam-1", "Acme", "SN42")
@@ -119,6 +120,49 @@ class ThreeNodes(ClusterTestCase):
             self.assertIn("self", lines[0])
             for other in lines[1:]:
                 self.assertIn("alive", other)
+
+    async def test_a_session_resumes_on_another_node(self):
+        # XEP-0198 across nodes: a camera's link drops and its client comes
+        # back through another node (as behind a load balancer). It resumes
+        # its session there (slixmpp's own XEP-0198 plugin) and gets what was
+        # sent meanwhile; its user never sees it go offline.
+        user, _ = await self.register(0, "u-resume")
+        reg, code = await self.register(1, "d-resume", device=DEVICE)
+        await reg.close()
+        self.assertEqual(xs.status_of(await self.bind(user, "d-resume", code)), "ok")
+        cam = SmClient("d-resume@localhost/cam", PASSWORD)
+        self.clients.append(cam)
+        self.assertEqual(await cam.start(self.node(1)), "session")
+        await asyncio.wait_for(cam.enabled, xs.WAIT)
+        await self.presence_of(user, "d-resume@localhost", "available")
+
+        cam.drop()
+        await cam.wait_disconnected()
+        user.send_message(mto="d-resume@localhost", mbody="while away", mtype="chat")
+        await cam.reconnect(self.node(2))  # fails unless resumed there
+        got = await cam.next_message()
+        self.assertEqual(got["body"], "while away")
+        self.assertEqual(str(got["to"]), "d-resume@localhost/cam")
+        # The resumed session works: a message, and an upload that crosses
+        # to the application on node 0 and its push back.
+        user.send_message(mto="d-resume@localhost", mbody="after", mtype="chat")
+        self.assertEqual((await cam.next_message())["body"], "after")
+        reply = await cam.irsp_iq("<upload xmlns='%s'>resumed</upload>" % IRSP,
+                                  to="echo@apps.localhost")
+        self.assertEqual(xs.status_of(reply), "accepted")
+        self.assertEqual((await cam.next_push())[1], "resumed")
+        # And again, from there to a third node.
+        cam.resumed = asyncio.get_running_loop().create_future()
+        cam.drop()
+        await cam.wait_disconnected()
+        user.send_message(mto="d-resume@localhost", mbody="second time", mtype="chat")
+        await cam.reconnect(self.node(0))
+        self.assertEqual((await cam.next_message())["body"], "second time")
+        # Suspect while detached perhaps, but never offline.
+        while not user.presences.empty():
+            p = user.presences.get_nowait()
+            if p["from"].bare == "d-resume@localhost":
+                self.assertNotEqual(p["type"], "unavailable", p)
 
     async def test_user_on_one_node_sees_and_messages_a_device_on_another(self):
         user, _ = await self.register(0, "u-across")
