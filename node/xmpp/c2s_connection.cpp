@@ -452,6 +452,8 @@ void c2s_connection::quit() {
   end_login();
   if (bind_timer_ != 0)
     host_.loop().cancel(std::exchange(bind_timer_, 0));
+  if (calls_timer_ != 0)
+    host_.loop().cancel(std::exchange(calls_timer_, 0));
   stop_liveness();
   const auto& cfg = host_.config();
   // The session ends for good: what the client never acknowledged waits in
@@ -652,7 +654,32 @@ void c2s_connection::open_session(const c2s_open& o) {
       });
 }
 
+// Calls are made without a timeout (below), so one whose answer was lost
+// (its node died with it in flight: CAF 0.17 answers nothing then) is
+// answered as failed here, once it is older than `request_timeout`; one
+// timer per connection with calls outstanding, not one per call.
+void c2s_connection::watch_calls() {
+  if (calls_timer_ != 0)
+    return;
+  auto* host = &host_;
+  auto id = id_;
+  auto limit = host_.config().request_timeout;
+  calls_timer_ = host_.loop().after(limit, [host, id, limit] {
+    with(host, id, [limit](c2s_connection& c) {
+      c.calls_timer_ = 0;
+      if (c.quit_)
+        return;
+      if (c.busy_) // the stream is the work pool's now: look again later
+        return c.watch_calls();
+      if (c.stream_->expire_calls(std::chrono::steady_clock::now() - limit))
+        c.watch_calls();
+      c.run_actions();
+    });
+  });
+}
+
 void c2s_connection::call(c2s_call& c) {
+  watch_calls();
   const auto& cfg = host_.config();
   auto* host = &host_;
   auto id = id_;

@@ -128,6 +128,7 @@ private:
   void resume(const std::string& previd, std::uint32_t h);
   void take_over(const message::session_ref& holder, const std::string& previd, std::uint32_t h);
   void file_resumption_id(const std::string& resource);
+  void watch_calls();
   void reopen(const std::string& resource);
   bool retry_open(std::function<void(c2s_connection&)> again);
   void predecessor_done();
@@ -146,6 +147,7 @@ private:
   // Opening the account's actor while its owner changes: retried until then.
   std::optional<std::chrono::steady_clock::time_point> open_deadline_;
   net::io_loop::timer_id bind_timer_ = 0;
+  net::io_loop::timer_id calls_timer_ = 0; // see watch_calls()
   bool readable_ = false;      // the socket may have input we have not read
   bool reading_ = false;       // inside read_some()
   bool tls_reported_ = false;  // stream told that the handshake completed

@@ -522,10 +522,23 @@ void c2s_stream::handle_message(const element& msg) {
 
 std::uint64_t c2s_stream::call(const element& stanza, c2s_request request) {
   auto id = next_id_++;
-  pending_request p{stanza, std::holds_alternative<account::delete_request>(request)};
+  pending_request p{stanza, std::holds_alternative<account::delete_request>(request), false,
+                    std::chrono::steady_clock::now()};
   pending_.emplace(id, std::move(p));
   act(c2s_call{id, std::move(request)});
   return id;
+}
+
+bool c2s_stream::expire_calls(std::chrono::steady_clock::time_point made_before) {
+  if (finished())
+    return false;
+  std::vector<std::uint64_t> lost;
+  for (const auto& [id, p] : pending_)
+    if (p.made < made_before)
+      lost.push_back(id);
+  for (auto id : lost)
+    reply(id, c2s_request_failed{});
+  return !pending_.empty();
 }
 
 void c2s_stream::reply(std::uint64_t id, c2s_response response) {

@@ -232,6 +232,12 @@ public:
   /// The answer to a c2s_call.
   void reply(std::uint64_t id, c2s_response response);
 
+  /// Answers as failed (`wait`, internal-server-error) every call made before
+  /// `made_before`: its answer was lost (a node died with it in flight), and
+  /// it must neither leave the client waiting nor hold a slot of
+  /// `max_pending` for ever. True while calls are still outstanding.
+  bool expire_calls(std::chrono::steady_clock::time_point made_before);
+
   /// A push or user<->device message for the client (RFC 6121 §5.2).
   void deliver(const message::delivery& d);
 
@@ -324,6 +330,7 @@ private:
     bool deletes_account = false;
     // Holds a slot of the registration limit, given back unless it succeeds.
     bool registration = false;
+    std::chrono::steady_clock::time_point made;
   };
 
   void pump();

@@ -682,3 +682,30 @@ TEST_CASE("the codec says when it holds nothing of a stanza still arriving") {
   p.feed("/stream:stream>");
   CHECK_FALSE(p.between_stanzas()); // closed
 }
+
+TEST_CASE("calls whose answer was lost are answered as failed, newer ones wait") {
+  harness h;
+  h.bind("alice");
+  h.send("<iq type='set' id='lost' to='echo@apps.localhost'><upload xmlns='urn:irsp:0'>x"
+         "</upload></iq>");
+  auto between = std::chrono::steady_clock::now();
+  // A message whose answer is lost too: its slot must come back as well.
+  h.send("<message to='cam@localhost' type='chat'><body>hi</body></message>");
+  REQUIRE(h.calls.size() == 2);
+  // Only what was made before `between` is given up on.
+  CHECK(h.stream->expire_calls(between));
+  h.run();
+  auto error = h.one();
+  CHECK(error.attr("id") == "lost");
+  CHECK(error.attr("type") == "error");
+  CHECK(error.child("error")->attr("type") == "wait");
+  CHECK_FALSE(h.stream->expire_calls(std::chrono::steady_clock::now() + std::chrono::seconds(1)));
+  h.run();
+  auto bounced = h.one();
+  CHECK(bounced.name() == "message");
+  CHECK(bounced.attr("type") == "error");
+  // A late answer to an expired call changes nothing.
+  h.stream->reply(h.calls[0].id, message::upload_response{message::upload_status::ACCEPTED, {}});
+  h.run();
+  CHECK(h.take().empty());
+}
