@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "actors/account/account_store.hpp"
+#include "node/node_local_store.hpp"
 #include "actors/outbox/endpoint_rules.hpp"
 #include "actors/outbox/outbox_store.hpp"
 #include "node/account_cli.hpp"
@@ -19,13 +20,10 @@ namespace irsp::cli {
 
 namespace {
 
-std::shared_ptr<account::account_store> open_accounts(const store_location& where,
-                                                      int& exit_code) {
-  account::store_options o;
-  o.path = (std::filesystem::path(where.data_dir) / "accounts").string();
-  o.domain = where.domain;
+// The node's local store (node_local_store.hpp).
+std::shared_ptr<account::account_store> open_local_store(const store_location& where, int& exit_code) {
   std::string error;
-  std::shared_ptr<account::account_store> store = account::account_store::open(o, error);
+  auto store = open_node_local_store(where.data_dir, where.domain, error);
   if (!store) {
     std::cerr << "irsp-node: error: " << error << "\n";
     exit_code = 2;
@@ -75,10 +73,10 @@ void add_endpoint_commands(CLI::App& endpoint, const store_location& where, int&
       exit_code = 2;
       return;
     }
-    auto accounts = open_accounts(where, exit_code);
-    if (!accounts)
+    auto local = open_local_store(where, exit_code);
+    if (!local)
       return;
-    switch (outbox::outbox_store{accounts}.add_endpoint(*e)) {
+    switch (outbox::outbox_store{local}.add_endpoint(*e)) {
       case outbox::endpoint_change::ok: std::cout << e->name << "\n"; return;
       case outbox::endpoint_change::exists: std::cerr << "exists\n"; exit_code = 1; return;
       default: std::cerr << "storage-failure\n"; exit_code = 1; return;
@@ -90,10 +88,10 @@ void add_endpoint_commands(CLI::App& endpoint, const store_location& where, int&
                                                    "start)");
   remove->add_option("NAME", *name, "the endpoint")->required();
   remove->callback([name, &where, &exit_code] {
-    auto accounts = open_accounts(where, exit_code);
-    if (!accounts)
+    auto local = open_local_store(where, exit_code);
+    if (!local)
       return;
-    switch (outbox::outbox_store{accounts}.remove_endpoint(*name)) {
+    switch (outbox::outbox_store{local}.remove_endpoint(*name)) {
       case outbox::endpoint_change::ok: return;
       case outbox::endpoint_change::no_such_endpoint:
         std::cerr << "no-such-endpoint\n";
@@ -105,10 +103,10 @@ void add_endpoint_commands(CLI::App& endpoint, const store_location& where, int&
   auto* list = endpoint.add_subcommand("list", "\"name url concurrency max-attempts ca-file\" "
                                                "per line");
   list->callback([&where, &exit_code] {
-    auto accounts = open_accounts(where, exit_code);
-    if (!accounts)
+    auto local = open_local_store(where, exit_code);
+    if (!local)
       return;
-    auto all = outbox::outbox_store{accounts}.endpoints();
+    auto all = outbox::outbox_store{local}.endpoints();
     if (!all) {
       std::cerr << "irsp-node: error: the endpoints could not be read\n";
       exit_code = 2;

@@ -49,6 +49,7 @@
 #include "node/http/secret_box.hpp"
 #include "node/http/operator_listener.hpp"
 #include "node/metrics/registry.hpp"
+#include "node/node_local_store.hpp"
 #include "node/node_metrics.hpp"
 #include "node/tls/self_signed.hpp"
 #include "node/xmpp/c2s_metrics.hpp"
@@ -63,6 +64,8 @@ struct node::impl {
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::shared_ptr<account::account_store> accounts;
+  // The node's own data (outbox, API keys, nonces): node_local_store.hpp.
+  std::shared_ptr<account::account_store> local;
   std::shared_ptr<offline::offline_store> offline_store;
   caf::actor account_server;
   caf::actor offline_queue;
@@ -101,7 +104,7 @@ struct node::impl {
 
   bool start_outbound() {
     auto& o = options;
-    outbox_store = std::make_shared<outbox::outbox_store>(accounts);
+    outbox_store = std::make_shared<outbox::outbox_store>(local);
     outbound::delivery_options dopt;
     dopt.backoff.base = std::chrono::milliseconds(o.outbound_backoff_base_ms);
     dopt.backoff.max = std::chrono::milliseconds(o.outbound_backoff_max_ms);
@@ -184,7 +187,7 @@ struct node::impl {
       if (!box)
         return false;
     }
-    auto keys = http::api_keys{*accounts, box}.load_active(error);
+    auto keys = http::api_keys{*local, box}.load_active(error);
     if (!keys)
       return false;
     http::inbound_limits limits;
@@ -192,7 +195,7 @@ struct node::impl {
     // payload the router would still take, which refuses it if larger.
     limits.max_body = 2 * std::size_t{o.max_payload} + 1024;
     nonces = std::make_unique<http::nonce_window>(limits.window_seconds, 1u << 20);
-    http::keep_nonces(*nonces, accounts,
+    http::keep_nonces(*nonces, local,
                       std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count());
@@ -604,6 +607,12 @@ bool node::start() {
     d.accounts.reset();
     return false;
   }
+  d.local = open_node_local_store(o.data_dir, d.accounts->options().domain, d.accounts.get(),
+                                  d.error);
+  if (!d.local) {
+    d.accounts.reset();
+    return false;
+  }
   offline::offline_options oo;
   oo.max_per_account = o.offline_max_per_account;
   oo.ttl_ms = static_cast<std::int64_t>(o.offline_ttl_seconds) * 1000;
@@ -616,6 +625,7 @@ bool node::start() {
       d.extra_shards.clear();
       d.offline_store.reset();
       d.accounts.reset();
+      d.local.reset();
       return false;
     }
   }
@@ -627,6 +637,7 @@ bool node::start() {
   if (!cert) {
     d.error = cert.error;
     d.accounts.reset();
+    d.local.reset();
     d.offline_store.reset();
     return false;
   }
@@ -647,6 +658,7 @@ bool node::start() {
   if (d.clustered() && !d.configure_cluster()) {
     d.cfg.reset();
     d.accounts.reset();
+    d.local.reset();
     d.offline_store.reset();
     return false;
   }
@@ -828,6 +840,7 @@ void node::stop() {
   d.stream.reset();
   d.extra_shards.clear();
   d.accounts.reset();
+  d.local.reset();
 }
 
 std::vector<cluster_member> node::cluster_members() {

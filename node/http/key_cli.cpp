@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "actors/account/account_store.hpp"
+#include "node/node_local_store.hpp"
 #include "node/account_cli.hpp"
 #include "node/http/api_keys.hpp"
 #include "node/http/secret_box.hpp"
@@ -17,12 +18,10 @@ namespace irsp::cli {
 
 namespace {
 
-std::unique_ptr<account::account_store> open_store(const store_location& where, int& exit_code) {
-  account::store_options o;
-  o.path = (std::filesystem::path(where.data_dir) / "accounts").string();
-  o.domain = where.domain;
+// The node's local store (node_local_store.hpp).
+std::shared_ptr<account::account_store> open_store(const store_location& where, int& exit_code) {
   std::string error;
-  auto store = account::account_store::open(o, error);
+  auto store = open_node_local_store(where.data_dir, where.domain, error);
   if (!store) {
     std::cerr << "irsp-node: error: " << error << "\n";
     exit_code = 2;
