@@ -41,6 +41,7 @@ struct member_info {
   std::vector<caf::actor> offline;
   std::vector<caf::actor> replicas;
   caf::actor lifecycle;      ///< its lifecycle stream writer (issue 15; shard 0's)
+  caf::actor auth;           ///< its password-check news (cluster/auth_news.hpp)
 };
 
 template <class Inspector>
@@ -51,7 +52,7 @@ typename Inspector::result_type inspect(Inspector& f, endpoint& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
   return f(x.name, x.address, x.incarnation, x.member, x.router, x.accounts, x.offline,
-           x.replicas, x.lifecycle);
+           x.replicas, x.lifecycle, x.auth);
 }
 
 /// A member's state as `cluster status` shows it.

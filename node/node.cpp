@@ -32,6 +32,7 @@
 #include "actors/outbox/outbox_store.hpp"
 #include "cluster/as_link.hpp"
 #include "cluster/as_link_atoms.hpp"
+#include "cluster/auth_news.hpp"
 #include "cluster/cluster_atoms.hpp"
 #include "cluster/cluster_view.hpp"
 #include "cluster/member_info.hpp"
@@ -53,6 +54,7 @@
 #include "node/node_metrics.hpp"
 #include "node/tls/self_signed.hpp"
 #include "node/xmpp/c2s_metrics.hpp"
+#include "node/xmpp/auth_throttle.hpp"
 #include "node/xmpp/c2s_server.hpp"
 #include "node/xmpp/stream_management.hpp"
 
@@ -74,6 +76,10 @@ struct node::impl {
   // store wherever it is served.
   caf::actor membership;
   caf::actor view;
+  // Password-check counts shared by every connection, and in a cluster with
+  // the other nodes (cluster/auth_news.hpp).
+  std::shared_ptr<xmpp::auth_throttle> throttle = std::make_shared<xmpp::auth_throttle>();
+  caf::actor auth_news;
   caf::actor accounts_proxy;
   caf::actor offline_proxy;
   caf::actor lifecycle_writer;
@@ -140,7 +146,7 @@ struct node::impl {
     auto& o = options;
     xmpp::c2s_config c;
     c.settings.domain = o.domain;
-    c.settings.throttle = std::make_shared<xmpp::auth_throttle>();
+    c.settings.throttle = throttle;
     xmpp::registration_limits rl;
     rl.per_address = o.registrations_per_hour;
     c.settings.registrations = std::make_shared<xmpp::registration_limit>(rl);
@@ -451,6 +457,28 @@ struct node::impl {
     return true;
   }
 
+  // The guessing limits are the AS's: this node's failures and successes go
+  // to the other nodes, theirs count here.
+  caf::actor start_auth_news() {
+    auto help = "Password checks seen by other nodes of the cluster, counted here too.";
+    auto& failures = metrics->add_counter("irsp_auth_news_heard_total", help, {{"kind", "failure"}});
+    auto& successes = metrics->add_counter("irsp_auth_news_heard_total", help, {{"kind", "success"}});
+    cluster::auth_news_config an;
+    an.apply = [t = throttle, m = metrics, f = &failures, s = &successes](
+                 bool failed, const std::string& address, const std::string& account) {
+      t->heard(failed, address, account, xmpp::auth_throttle::clock::now());
+      (failed ? f : s)->add();
+    };
+    auth_news = cluster::spawn_auth_news(*sys, std::move(an));
+    throttle->share_with([news = caf::actor_cast<caf::actor_addr>(auth_news)](
+                           bool failed, std::string_view address, std::string_view account) {
+      if (auto n = caf::actor_cast<caf::actor>(news))
+        caf::anon_send(n, cluster::auth_news_atom::value, failed, std::string{address},
+                       std::string{account});
+    });
+    return auth_news;
+  }
+
   // Membership over a published TLS listener, and the view that places
   // accounts and finds the store.
   bool start_cluster() {
@@ -465,6 +493,7 @@ struct node::impl {
         .count());
     mc.self.router = router;
     mc.self.lifecycle = lifecycle_writer;
+    mc.self.auth = start_auth_news();
     for (std::size_t k = 0; k < shard_count(); ++k) {
       mc.self.accounts.push_back(k == 0 ? account_server : extra_shards[k - 1].account_server);
       mc.self.offline.push_back(k == 0 ? offline_queue : extra_shards[k - 1].offline_queue);
@@ -478,6 +507,7 @@ struct node::impl {
     mc.connector = caf::actor_cast<caf::actor>(sys->openssl_manager().actor_handle());
     auto self_info = mc.self;
     membership = cluster::spawn_membership(*sys, std::move(mc));
+    caf::anon_send(membership, cluster::subscribe_atom::value, auth_news);
     auto port = caf::openssl::publish(membership, listen.port, listen.host.c_str(), true);
     if (!port) {
       error = "cannot listen for the cluster on " + o.cluster_listen + ": "
@@ -812,7 +842,7 @@ void node::stop() {
   for (auto& a : d.apps)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   d.apps.clear();
-  std::vector<caf::actor*> actors{&d.outbox, &d.view, &d.membership, &d.router,
+  std::vector<caf::actor*> actors{&d.outbox, &d.view, &d.membership, &d.router, &d.auth_news,
                                   &d.accounts_proxy, &d.offline_proxy, &d.lifecycle_proxy,
                                   &d.offline_queue, &d.lifecycle_writer, &d.account_server};
   for (auto& r : d.replicas)

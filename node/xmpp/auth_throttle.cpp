@@ -93,8 +93,8 @@ void auth_throttle::count(std::string key, clock::time_point now) {
   ++i->second.failures;
 }
 
-void auth_throttle::failed(std::string_view address, std::string_view account,
-                           clock::time_point now) {
+void auth_throttle::count_failure(std::string_view address, std::string_view account,
+                                  clock::time_point now) {
   std::lock_guard<std::mutex> guard{mutex_};
   count(address_key(address), now);
   if (!account.empty()) {
@@ -103,7 +103,33 @@ void auth_throttle::failed(std::string_view address, std::string_view account,
   }
 }
 
+void auth_throttle::failed(std::string_view address, std::string_view account,
+                           clock::time_point now) {
+  count_failure(address, account, now);
+  if (share_)
+    share_(true, address, account);
+}
+
 void auth_throttle::succeeded(std::string_view account, std::string_view address) {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    counts_.erase(pair_key(account, address));
+  }
+  if (share_)
+    share_(false, address, account);
+}
+
+void auth_throttle::share_with(
+  std::function<void(bool failed, std::string_view address, std::string_view account)> share) {
+  share_ = std::move(share);
+}
+
+void auth_throttle::heard(bool failed, std::string_view address, std::string_view account,
+                          clock::time_point now) {
+  if (failed) {
+    count_failure(address, account, now);
+    return;
+  }
   std::lock_guard<std::mutex> guard{mutex_};
   counts_.erase(pair_key(account, address));
 }

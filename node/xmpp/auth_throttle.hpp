@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -68,6 +69,18 @@ public:
   /// others from there, nor the account's: the spread attack goes on).
   void succeeded(std::string_view account, std::string_view address);
 
+  /// In a cluster the counts are the AS's, not one node's: a guesser must
+  /// not get a node's allowance on every node. `share` is told of each
+  /// local failure (`failed` true) and success, outside the lock, to pass
+  /// on to the other nodes, which apply it with heard(). Set before use.
+  void share_with(std::function<void(bool failed, std::string_view address,
+                                     std::string_view account)> share);
+
+  /// A failure or success another node saw: counted as if seen here, not
+  /// passed on again.
+  void heard(bool failed, std::string_view address, std::string_view account,
+             clock::time_point now);
+
   /// The limits in force.
   const throttle_limits& limits() const noexcept {
     return limits_;
@@ -90,7 +103,10 @@ private:
   std::uint32_t live(const std::string& key, clock::time_point now);
   void count(std::string key, clock::time_point now);
 
+  void count_failure(std::string_view address, std::string_view account, clock::time_point now);
+
   throttle_limits limits_;
+  std::function<void(bool, std::string_view, std::string_view)> share_;
   mutable std::mutex mutex_;
   // Keys: "a:" + address, "u:" + account, "p:" + account + NUL + address;
   // the prefixes keep the three kinds apart.

@@ -17,6 +17,7 @@ import urllib.request
 from cluster_fixtures import Cluster, Etcd, home_of, name_homed_on, name_in_shard
 import xmpp_support as xs
 from xmpp_support import IRSP, q
+from test_auth_limits import attempt_from
 from test_c2s_stream_management import SmClient
 
 PASSWORD = "password1"
@@ -27,8 +28,9 @@ class ClusterTestCase(unittest.IsolatedAsyncioTestCase):
     """Scenarios sharing one cluster; each test uses its own accounts."""
 
     # Only node 0 hosts the built-in applications: uploads elsewhere must
-    # cross nodes to reach them.
-    extra = {1: ["--no-builtin-apps"], 2: ["--no-builtin-apps"]}
+    # cross nodes to reach them. Node 1 shows its metrics.
+    extra = {1: ["--no-builtin-apps", "--metrics-listen", "127.0.0.1:0"],
+             2: ["--no-builtin-apps"]}
 
     fenced = False  # ownership fenced by a real etcd
 
@@ -95,6 +97,17 @@ class ClusterTestCase(unittest.IsolatedAsyncioTestCase):
                 return True
             await asyncio.sleep(0.1)
         return False
+
+    def metric(self, node, series):
+        """The value of `series` (name and labels, as scraped) on `node`,
+        which must run with --metrics-listen; None if it has none."""
+        line = node.log_lines("metrics and health on http://")[-1]
+        address = line.split("http://")[1].split("/metrics")[0]
+        with urllib.request.urlopen("http://%s/metrics" % address, timeout=10) as r:
+            for l in r.read().decode().splitlines():
+                if l.startswith(series + " "):
+                    return float(l.split()[1])
+        return None
 
     async def bind(self, user, device, code):
         return await user.irsp_iq(
@@ -163,6 +176,28 @@ class ThreeNodes(ClusterTestCase):
             p = user.presences.get_nowait()
             if p["from"].bare == "d-resume@localhost":
                 self.assertNotEqual(p["type"], "unavailable", p)
+
+    async def test_the_guessing_limits_are_the_clusters(self):
+        # Wrong passwords for one account from one address count on every
+        # node: five on node 0 use up that address's allowance for the
+        # account on node 1 too (each node alone allows five), while the
+        # owner, from another address, still gets in there.
+        client, _ = await self.register(0, "guessed")
+        await client.close()
+        series = 'irsp_auth_news_heard_total{kind="failure"}'
+        before = self.metric(self.node(1), series)
+        for _ in range(5):
+            self.assertEqual(await attempt_from("127.0.0.21", self.node(0).c2s_tls_port,
+                                                "guessed", "not the password"), "not-authorized")
+        deadline = asyncio.get_running_loop().time() + xs.WAIT
+        while self.metric(self.node(1), series) < before + 5:
+            self.assertLess(asyncio.get_running_loop().time(), deadline,
+                            "node 1 never heard of node 0's failures")
+            await asyncio.sleep(0.05)
+        self.assertEqual(await attempt_from("127.0.0.21", self.node(1).c2s_tls_port,
+                                            "guessed", PASSWORD), "temporary-auth-failure")
+        self.assertEqual(await attempt_from("127.0.0.22", self.node(1).c2s_tls_port,
+                                            "guessed", PASSWORD), "success")
 
     async def test_user_on_one_node_sees_and_messages_a_device_on_another(self):
         user, _ = await self.register(0, "u-across")
@@ -455,16 +490,6 @@ class FencedStoreFailover(ClusterTestCase):
     fenced = True
     extra = {0: ["--metrics-listen", "127.0.0.1:0"]}
 
-    def queued_on(self, node):
-        """irsp_offline_queued on the node serving the store."""
-        line = node.log_lines("metrics and health on http://")[-1]
-        address = line.split("http://")[1].split("/metrics")[0]
-        with urllib.request.urlopen("http://%s/metrics" % address, timeout=10) as r:
-            for l in r.read().decode().splitlines():
-                if l.startswith("irsp_offline_queued "):
-                    return float(l.split()[1])
-        return None
-
     async def test_the_backup_serves_the_store_when_its_primary_dies(self):
         c = self.cluster
         b = c.names.index(c.backup(0))
@@ -483,7 +508,7 @@ class FencedStoreFailover(ClusterTestCase):
         await self.presence_of(user, bare, "unavailable")
         user.send_message(mto=bare, mbody="kept", mtype="chat")
         deadline = asyncio.get_running_loop().time() + xs.WAIT
-        while self.queued_on(c.nodes[0]) != 1.0:
+        while self.metric(c.nodes[0], "irsp_offline_queued") != 1.0:
             self.assertLess(asyncio.get_running_loop().time(), deadline, "never queued")
             await asyncio.sleep(0.1)
 

@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <tuple>
+#include <vector>
+
 using namespace irsp::xmpp;
 using namespace std::chrono_literals;
 
@@ -116,4 +119,31 @@ TEST_CASE("base64 round-trips and rejects what RFC 6120 §6.4.2 calls incorrect-
   CHECK_FALSE(base64_decode("YQ==YQ==")); // padding before the end
   CHECK_FALSE(base64_decode("YR=="));     // non-zero trailing bits
   CHECK_FALSE(base64_decode("Y Q=="));    // whitespace
+}
+
+TEST_CASE("a throttle passes on what it sees and counts what other nodes saw") {
+  throttle_limits limits;
+  limits.per_account_and_address = 3;
+  auth_throttle t{limits};
+  std::vector<std::tuple<bool, std::string, std::string>> shared;
+  t.share_with([&shared](bool failed, std::string_view address, std::string_view account) {
+    shared.emplace_back(failed, std::string{address}, std::string{account});
+  });
+  auto now = auth_throttle::clock::now();
+  t.failed("192.0.2.1", "alice", now);
+  t.succeeded("bob", "192.0.2.1");
+  REQUIRE(shared.size() == 2);
+  CHECK(shared[0] == std::make_tuple(true, std::string{"192.0.2.1"}, std::string{"alice"}));
+  CHECK(shared[1] == std::make_tuple(false, std::string{"192.0.2.1"}, std::string{"bob"}));
+
+  // Two failures elsewhere and one here use up alice's allowance from there,
+  // and what was heard is not passed on again.
+  t.heard(true, "192.0.2.1", "alice", now);
+  t.heard(true, "192.0.2.1", "alice", now);
+  CHECK(shared.size() == 2);
+  CHECK_FALSE(t.account_allowed("alice", "192.0.2.1", now));
+  CHECK(t.account_allowed("alice", "192.0.2.2", now)); // the owner elsewhere still may
+  // A success elsewhere clears the pair's count here too.
+  t.heard(false, "192.0.2.1", "alice", now);
+  CHECK(t.account_allowed("alice", "192.0.2.1", now));
 }
