@@ -55,6 +55,11 @@ struct router_config {
 /// (owners_atom, this node's name, names, routers)); what is meant for an account homed
 /// elsewhere goes to that node's router as (home_atom, message) or
 /// (notify_atom, address, message), and its answer straight to the asker.
+/// While the owners change (a home node lost, or not served yet), an open,
+/// push or direct request for its accounts waits here (up to
+/// router_config::hold_for) and goes on once they settle.
+/// (sm_find_atom, address, id, from_peer) -> session_ref asks the account's
+/// actor, wherever its home, which session an XEP-0198 id resumes.
 /// Routers tell each other their applications (peer_app_atom), and the
 /// transitions of each account go to the node that takes it over should its
 /// home die (shadow_atom), which then reports it offline exactly once.

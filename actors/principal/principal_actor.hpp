@@ -48,6 +48,9 @@ struct principal_config {
 /// - (close_atom, resource, session_ref): that session ended (a later
 ///   session of the same resource stays); a session whose host dies ends
 ///   the same way
+/// - (sm_id_atom, resource, id, session_ref): the XEP-0198 id that resumes
+///   that session; (sm_find_atom, id) -> session_ref answers it (empty:
+///   none), for a client that resumes on another node
 /// To the router it sends each transition as (presence_event, the nodes its
 /// sessions live on), and while online (shadow_atom, presence_event, nodes)
 /// whenever its peers or sessions change: the node that takes the account
