@@ -29,6 +29,7 @@
 #include "actors/lifecycle/lifecycle_writer.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
+#include "actors/offline/offline_module.hpp"
 #include "actors/offline/offline_queue.hpp"
 #include "actors/offline/offline_store.hpp"
 #include "irsp/application.hpp"
@@ -353,7 +354,7 @@ struct routing_env {
     router_config rc;
     rc.domain = "localhost";
     rc.accounts = account_server;
-    rc.offline = std::move(offline);
+    rc.modules = {offline::make_offline_module(std::move(offline))};
     rc.lifecycle = lifecycle_writer;
     // Long enough that no idle timer of a device actor fires during the run.
     rc.idle_timeout = std::chrono::hours(1);

@@ -26,6 +26,7 @@
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
 #include "actors/offline/legacy_offline_import.hpp"
+#include "actors/offline/offline_module.hpp"
 #include "actors/offline/offline_queue.hpp"
 #include "actors/offline/offline_store.hpp"
 #include "actors/outbox/outbox_actor.hpp"
@@ -160,7 +161,7 @@ struct node::impl {
     c.settings.fake_iterations = o.scram_iterations;
     c.router = router;
     c.accounts = accounts_proxy ? accounts_proxy : account_server;
-    c.offline = offline_proxy ? offline_proxy : offline_queue;
+    c.unacknowledged = offline::keep_unacknowledged(offline_proxy ? offline_proxy : offline_queue);
     c.metrics = xmpp::c2s_metrics::make(*metrics);
     xmpp::c2s_start_options so;
     so.address = o.c2s_address;
@@ -729,7 +730,7 @@ bool node::start() {
     d.lifecycle_proxy = cluster::spawn_storage_proxy(*d.sys, "lifecycle stream");
   }
   rc.accounts = d.accounts_proxy ? d.accounts_proxy : d.account_server;
-  rc.offline = d.offline_proxy ? d.offline_proxy : d.offline_queue;
+  rc.modules = {offline::make_offline_module(d.offline_proxy ? d.offline_proxy : d.offline_queue)};
   rc.lifecycle = d.lifecycle_proxy ? d.lifecycle_proxy : d.lifecycle_writer;
   if (d.fence)
     rc.serving = [fence = d.fence] { return fence->valid(); };

@@ -14,6 +14,7 @@ add_library(irsp_message_server STATIC
   ${PROJECT_SOURCE_DIR}/actors/offline/offline_record.cpp
   ${PROJECT_SOURCE_DIR}/actors/offline/legacy_offline_import.cpp
   ${PROJECT_SOURCE_DIR}/actors/offline/offline_queue.cpp
+  ${PROJECT_SOURCE_DIR}/actors/offline/offline_module.cpp
   ${PROJECT_SOURCE_DIR}/actors/app/app_host.cpp
   ${PROJECT_SOURCE_DIR}/actors/app/echo_app.cpp
   ${PROJECT_SOURCE_DIR}/actors/app/notify_app.cpp

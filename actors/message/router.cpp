@@ -236,7 +236,7 @@ caf::actor& principal_for(router_actor* self, const std::string& address) {
   auto i = st.principals.find(address);
   if (i == st.principals.end()) {
     principal::principal_config pc{caf::actor_cast<caf::actor>(self), st.cfg.accounts,
-                                   st.cfg.offline, st.cfg.idle_timeout,
+                                   st.cfg.modules, st.cfg.idle_timeout,
                                    st.cfg.lifecycle ? st.cfg.lifecycle : st.cfg.accounts};
     auto handle = principal::spawn_principal(self->system(), address, std::move(pc));
     self->monitor(handle);

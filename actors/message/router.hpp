@@ -10,13 +10,17 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/principal/principal_module.hpp"
+
 namespace irsp::message {
 
 /// What the router needs.
 struct router_config {
   std::string domain;            ///< accounts are name@domain
   caf::actor accounts;           ///< the account server
-  caf::actor offline;            ///< the offline queue module; may be null
+  /// Features on the message path of every user/device actor (offline
+  /// delivery, ...: actors/principal/principal_module.hpp).
+  principal::principal_modules modules;
   /// Writes the lifecycle stream (issue 15); null: the account server does.
   caf::actor lifecycle;
   std::size_t max_payload = 64 * 1024;

@@ -272,8 +272,9 @@ void session_gone(principal_actor* self, const std::string& resource,
     refresh_shadow(self);
 }
 
-// Hands `d` to every live session, or to the offline queue when there is
-// none; `Status` is push_status or direct_status, which share these names.
+// Hands `d` to every live session, or with none to the first module that
+// keeps it (offline delivery); `Status` is push_status or direct_status,
+// which share these names.
 template <class Response>
 caf::result<Response> deliver_or_queue(principal_actor* self, delivery d) {
   auto& st = self->state;
@@ -283,24 +284,22 @@ caf::result<Response> deliver_or_queue(principal_actor* self, delivery d) {
     to_sessions(self, d);
     return Response{status::DELIVERED, n};
   }
-  if (!st.cfg.offline)
+  if (st.cfg.modules.empty())
     return Response{status::QUEUE_FULL, 0};
   auto rp = self->make_response_promise<Response>();
-  self->request(st.cfg.offline, caf::infinite, enqueue_atom::value, st.address, std::move(d))
-    .then(
-      [rp](int r) mutable {
-        rp.deliver(Response{r == 0   ? status::QUEUED
-                            : r == 1 ? status::QUEUE_FULL
-                            : r == 3 ? status::NO_SUCH_ACCOUNT
-                            : r == 4 ? status::STORAGE_UNAVAILABLE
-                                     : status::STORAGE_FAILURE,
-                            0});
-      },
-      [rp](caf::error& e) mutable {
-        rp.deliver(Response{is_storage_unavailable(e) ? status::STORAGE_UNAVAILABLE
-                                                      : status::STORAGE_FAILURE,
-                            0});
-      });
+  auto done = [rp](principal::kept_status k) mutable {
+    using principal::kept_status;
+    rp.deliver(Response{k == kept_status::kept              ? status::QUEUED
+                        : k == kept_status::full            ? status::QUEUE_FULL
+                        : k == kept_status::no_such_account ? status::NO_SUCH_ACCOUNT
+                        : k == kept_status::unavailable     ? status::STORAGE_UNAVAILABLE
+                                                            : status::STORAGE_FAILURE,
+                        0});
+  };
+  for (auto& m : st.cfg.modules)
+    if (m->undeliverable(self, st.address, d, done))
+      return rp;
+  rp.deliver(Response{status::QUEUE_FULL, 0});
   return rp;
 }
 
@@ -327,23 +326,17 @@ caf::result<direct_response> deliver_direct(principal_actor* self, direct_reques
   return deliver_or_queue<direct_response>(self, std::move(d));
 }
 
-// What was stored while the account was offline goes out first, before
-// anything that arrives later: `await` holds every other message meanwhile.
-void drain_offline(principal_actor* self) {
+// The account's first session: each module hands over what it kept (offline
+// delivery: what was stored meanwhile, before anything that arrives later).
+void first_session(principal_actor* self) {
   auto& st = self->state;
-  if (!st.cfg.offline)
-    return;
-  self->request(st.cfg.offline, caf::infinite, drain_atom::value, st.address)
-    .await(
-      [self](std::vector<delivery>& stored, std::string& last_key) {
-        auto& st = self->state;
-        for (auto& d : stored)
-          to_sessions(self, d);
-        if (!last_key.empty() && !st.sessions.empty())
-          self->request(st.cfg.offline, caf::infinite, ack_atom::value, st.address, last_key)
-            .then([](bool) {});
-      },
-      [](caf::error&) {});
+  for (auto& m : st.cfg.modules)
+    m->first_session(self, st.address, [self](const delivery& d) {
+      if (self->state.sessions.empty())
+        return false;
+      to_sessions(self, d);
+      return true;
+    });
 }
 
 void apply_load(principal_actor* self, account::principal_record& r) {
@@ -477,7 +470,7 @@ caf::behavior principal_fn(principal_actor* self, std::string address, principal
       bool first = st.sessions.size() == 1;
       publish_transition(self);
       if (first)
-        drain_offline(self);
+        first_session(self);
       else
         refresh_shadow(self);
       return session_opened{caf::actor_cast<caf::actor>(self), st.kind, std::move(peers)};

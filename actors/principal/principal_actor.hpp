@@ -8,13 +8,17 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/principal/principal_module.hpp"
+
 namespace irsp::principal {
 
 /// What a user/device actor is wired to.
 struct principal_config {
   caf::actor router;    ///< where routed traffic comes from and goes to
   caf::actor accounts;  ///< the account server: loads the account and its bindings
-  caf::actor offline;   ///< the offline queue; null: nothing is queued (cap 0)
+  /// Features on its message path (offline delivery, ...); none: what finds
+  /// no session is dropped (queue-full).
+  principal_modules modules;
   /// How long an actor with no session waits before asking to passivate.
   std::chrono::milliseconds idle_timeout{30000};
   /// Where its transitions are written first (issue 15): the lifecycle
@@ -31,7 +35,8 @@ struct principal_config {
 ///
 /// Routed to it by the router (counted for safe passivation):
 /// - (open_atom, address, resource, session_ref session) -> session_opened
-/// - push_request -> push_response, to every session (or the offline queue)
+/// - push_request -> push_response, to every session (or, with none, to the
+///   modules: offline delivery keeps it)
 /// - direct_request -> direct_response: to the session of its resource if it
 ///   names one (RFC 6121 §8.5.3), else, or by its if_absent, like a push
 /// - presence_event (a bound peer's transition), forwarded to the sessions

@@ -30,9 +30,10 @@ struct c2s_config {
   caf::actor router;
   /// The account server (SCRAM secrets, registration).
   caf::actor accounts;
-  /// The offline queue: what a client never acknowledged (XEP-0198) is
-  /// stored there when its session ends; null: dropped.
-  caf::actor offline;
+  /// A session ended for good with deliveries its client never
+  /// acknowledged (XEP-0198): each goes here (offline delivery keeps them:
+  /// offline::keep_unacknowledged); empty: dropped.
+  std::function<void(const std::string& address, message::delivery d)> unacknowledged;
   /// I/O threads; 0: one per core.
   unsigned io_threads = 0;
   /// Threads for TLS handshakes and password hashing; 0: one per core.

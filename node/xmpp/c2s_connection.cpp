@@ -456,13 +456,12 @@ void c2s_connection::quit() {
     host_.loop().cancel(std::exchange(calls_timer_, 0));
   stop_liveness();
   const auto& cfg = host_.config();
-  // The session ends for good: what the client never acknowledged waits in
-  // the offline queue for its next session, as if it had been offline.
-  if (sm_ && !successor_ && cfg.offline && !stream_->address().empty())
+  // The session ends for good: what the client never acknowledged goes to
+  // the hook (offline delivery: its next session gets it, as if it had been
+  // offline).
+  if (sm_ && !successor_ && cfg.unacknowledged && !stream_->address().empty())
     for (auto& d : sm_->take_undelivered())
-      // Anonymous: nobody waits for the queue's answer, and an answer to
-      // a plain send would come back as a message nobody expects.
-      caf::anon_send(cfg.offline, enqueue_atom::value, stream_->address(), std::move(d));
+      cfg.unacknowledged(stream_->address(), std::move(d));
   if (sm_ && !sm_->id().empty())
     cfg.resumables->erase(sm_->id(), ref());
   if (principal_ && !successor_)

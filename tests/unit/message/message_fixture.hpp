@@ -22,6 +22,7 @@
 #include "actors/lifecycle/lifecycle_writer.hpp"
 #include "actors/message/exchanges.hpp"
 #include "actors/message/router.hpp"
+#include "actors/offline/offline_module.hpp"
 #include "actors/offline/offline_queue.hpp"
 #include "actors/offline/offline_store.hpp"
 #include "failing_fs.hpp"
@@ -93,7 +94,7 @@ struct message_fixture {
     router_config rc;
     rc.domain = "localhost";
     rc.accounts = account_server;
-    rc.offline = offline_queue;
+    rc.modules = {offline::make_offline_module(offline_queue)};
     rc.lifecycle = lifecycle_writer;
     rc.max_payload = 1024;
     rc.idle_timeout = idle_timeout;

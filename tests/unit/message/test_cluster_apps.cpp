@@ -44,7 +44,7 @@ TEST_CASE("a router learns a peer's applications after a one-sided loss of it") 
   router_config rc;
   rc.domain = "localhost";
   rc.accounts = f.account_server;
-  rc.offline = f.offline_queue;
+  rc.modules = {offline::make_offline_module(f.offline_queue)};
   rc.lifecycle = f.lifecycle_writer;
   auto b = spawn_router(*f.sys, rc);
   auto& a = f.router;

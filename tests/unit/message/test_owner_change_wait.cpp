@@ -29,7 +29,7 @@ router_config config_of(message_fixture& f, std::chrono::milliseconds hold_for) 
   router_config rc;
   rc.domain = "localhost";
   rc.accounts = f.account_server;
-  rc.offline = f.offline_queue;
+  rc.modules = {offline::make_offline_module(f.offline_queue)};
   rc.lifecycle = f.lifecycle_writer;
   rc.hold_for = hold_for;
   return rc;
