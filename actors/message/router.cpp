@@ -391,8 +391,11 @@ void change_owners(router_actor* self, std::vector<std::string> names,
       alive.insert(routers[i].node());
       // Its node's connection may be lost before the owners change: from
       // then on what we sent it would vanish unanswered (CAF 0.17 drops
-      // what reaches a dead proxy), so we must know at once.
-      self->monitor(routers[i]);
+      // what reaches a dead proxy), so we must know at once. (Once per
+      // handle: the owners are told again and again.)
+      auto known = st.peers.find(names[i]);
+      if (known == st.peers.end() || known->second != routers[i])
+        self->monitor(routers[i]);
     }
   }
   // Both ways: the peer may never have seen us leave (a one-sided loss
