@@ -6,9 +6,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/sec.hpp>
+
+#include "schema/wire_form.hpp"
 
 namespace irsp::cluster {
 
@@ -49,10 +54,31 @@ typename Inspector::result_type inspect(Inspector& f, endpoint& x) {
   return f(x.host, x.port);
 }
 
+/// member_info on the wire: its fields as the schema's ClusterMember
+/// (schema/cluster.capnp), its actor handles beside it in `handles`.
+std::string member_to_wire(const member_info& x, std::vector<caf::actor>& handles);
+/// The reverse; false if `bytes` is no ClusterMember or names a handle that
+/// is not there.
+bool member_from_wire(std::string_view bytes, const std::vector<caf::actor>& handles,
+                      member_info& x);
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
-  return f(x.name, x.address, x.incarnation, x.member, x.router, x.accounts, x.offline,
-           x.replicas, x.lifecycle, x.auth);
+  if constexpr (std::is_void_v<typename Inspector::result_type>) {
+    return f(x.name, x.address, x.incarnation); // printing
+  } else if constexpr (Inspector::reads_state) {
+    std::vector<caf::actor> handles;
+    auto bytes = member_to_wire(x, handles);
+    return f(bytes, handles);
+  } else {
+    std::string bytes;
+    std::vector<caf::actor> handles;
+    if (auto err = f(bytes, handles))
+      return err;
+    if (!member_from_wire(bytes, handles, x))
+      return caf::make_error(caf::sec::invalid_argument, "not a cluster member");
+    return caf::error{};
+  }
 }
 
 /// A member's state as `cluster status` shows it.
@@ -64,9 +90,12 @@ struct member_status {
   std::int64_t since_ms = 0;   ///< how long it has been in this state
 };
 
+std::string to_wire(const member_status& x);
+bool from_wire(std::string_view bytes, member_status& x);
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_status& x) {
-  return f(x.name, x.address, x.state, x.incarnation, x.since_ms);
+  return schema::as_schema(f, x, x.name, x.address, x.state, x.incarnation, x.since_ms);
 }
 
 } // namespace irsp::cluster

@@ -10,24 +10,14 @@
 
 #include "actors/account/exchanges.hpp"
 #include "actors/message/exchanges.hpp"
+#include "caf_round_trip.hpp"
 #include "schema/flat_message.hpp"
 
 using namespace irsp;
 using namespace irsp::message;
+using irsp::test::round_trip;
 
 namespace {
-
-// Through CAF's binary serializer and back.
-template <class T>
-T round_trip(caf::actor_system& sys, T x) {
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  REQUIRE(!sink(x));
-  T out{};
-  caf::binary_deserializer source{sys, buf};
-  REQUIRE(!source(out));
-  return out;
-}
 
 // The schema bytes CAF put on the wire: one string, the struct's bytes.
 template <class T>
