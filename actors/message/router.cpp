@@ -505,8 +505,8 @@ caf::actor spawn_router(caf::actor_system& system, router_config config) {
           return;
         }
       // A peer router's node is lost: an owner we cannot reach until the
-      // owners change (requests for it are refused at once meanwhile), and
-      // its applications are gone (they are asked for again if it returns).
+      // owners change (requests for its accounts wait meanwhile, never go
+      // to it), and its applications are gone (asked for again if it returns).
       for (auto& [name, r] : st.peers)
         if (r && r.address() == dm.source) {
           r = nullptr;
