@@ -96,3 +96,36 @@ TEST_CASE("a request sent to a node that is no longer its home waits there, neve
   f.close(session, opened.principal);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("a peer router that dies makes its accounts wait, not vanish") {
+  message_fixture f;
+  f.start();
+  auto erin = f.user("erin");
+  auto a = spawn_router(*f.sys, config_of(f, 10s));
+  auto other = other_home_of(erin);
+  // The peer's router, as a proxy of a lost node would be: dead. (A request
+  // sent to a real proxy then would vanish unanswered.)
+  auto peer = f.sys->spawn([](caf::event_based_actor* x) -> caf::behavior {
+    x->set_default_handler(caf::drop);
+    return {[](int) {}};
+  });
+  caf::scoped_actor self{*f.sys};
+  // Watched by us before a watches it: a dying actor tells its newest
+  // watcher first, so once we hear of its death, a's news is in a's mailbox.
+  self->monitor(peer);
+  tell_owners(a, "a", {"a", other}, {a, peer});
+  REQUIRE(ask<bool>(self, a, caf::get_atom::value)); // the owners are taken in
+  caf::anon_send_exit(peer, caf::exit_reason::kill);
+  self->receive([](caf::down_msg&) {});
+  // a heard of its death: erin's open waits for the owners to change,
+  // and then opens here (not an error from the dead router).
+  auto session_ref_of = f.session_of(self);
+  auto pending = self->request(a, 10s, open_atom::value, erin, std::string{"r1"}, session_ref_of);
+  tell_owners(a, "a", {"a"}, {a});
+  session_opened opened;
+  pending.receive([&](session_opened& o) { opened = std::move(o); },
+                  [&](caf::error& e) { FAIL(f.sys->render(e)); });
+  REQUIRE(opened.principal);
+  f.close(self, opened.principal);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
