@@ -11,25 +11,14 @@
 #include <memory>
 
 #include "actors/account/account_store.hpp"
-#include "node/node_local_store.hpp"
 #include "actors/outbox/endpoint_rules.hpp"
 #include "actors/outbox/outbox_store.hpp"
 #include "node/account_cli.hpp"
+#include "node/node_local_store.hpp"
 
 namespace irsp::cli {
 
 namespace {
-
-// The node's local store (node_local_store.hpp).
-std::shared_ptr<account::account_store> open_local_store(const store_location& where, int& exit_code) {
-  std::string error;
-  auto store = open_node_local_store(where.data_dir, where.domain, error);
-  if (!store) {
-    std::cerr << "irsp-node: error: " << error << "\n";
-    exit_code = 2;
-  }
-  return store;
-}
 
 // The CA file must hold at least one PEM certificate, read now, so that a
 // typo is an error here rather than failed deliveries later.
@@ -73,7 +62,7 @@ void add_endpoint_commands(CLI::App& endpoint, const store_location& where, int&
       exit_code = 2;
       return;
     }
-    auto local = open_local_store(where, exit_code);
+    auto local = open_node_local_store(where.data_dir, where.domain, exit_code);
     if (!local)
       return;
     switch (outbox::outbox_store{local}.add_endpoint(*e)) {
@@ -88,7 +77,7 @@ void add_endpoint_commands(CLI::App& endpoint, const store_location& where, int&
                                                    "start)");
   remove->add_option("NAME", *name, "the endpoint")->required();
   remove->callback([name, &where, &exit_code] {
-    auto local = open_local_store(where, exit_code);
+    auto local = open_node_local_store(where.data_dir, where.domain, exit_code);
     if (!local)
       return;
     switch (outbox::outbox_store{local}.remove_endpoint(*name)) {
@@ -103,7 +92,7 @@ void add_endpoint_commands(CLI::App& endpoint, const store_location& where, int&
   auto* list = endpoint.add_subcommand("list", "\"name url concurrency max-attempts ca-file\" "
                                                "per line");
   list->callback([&where, &exit_code] {
-    auto local = open_local_store(where, exit_code);
+    auto local = open_node_local_store(where.data_dir, where.domain, exit_code);
     if (!local)
       return;
     auto all = outbox::outbox_store{local}.endpoints();

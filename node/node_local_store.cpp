@@ -6,6 +6,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <filesystem>
+#include <iostream>
 #include <string_view>
 
 #include "actors/account/account_keys.hpp"
@@ -95,7 +96,8 @@ std::shared_ptr<account::account_store> open_node_local_store(const std::string&
 
 std::shared_ptr<account::account_store> open_node_local_store(const std::string& data_dir,
                                                               const std::string& domain,
-                                                              std::string& error) {
+                                                              int& exit_code) {
+  std::string error;
   std::unique_ptr<account::account_store> accounts;
   auto shared = std::filesystem::path(data_dir) / "accounts";
   if (std::filesystem::exists(shared)) {
@@ -104,10 +106,15 @@ std::shared_ptr<account::account_store> open_node_local_store(const std::string&
     o.domain = domain;
     o.accept_partial_replica = true; // only the node's own keys are read from it
     accounts = account::account_store::open(o, error);
-    if (!accounts)
-      return nullptr;
   }
-  return open_node_local_store(data_dir, domain, accounts.get(), error);
+  std::shared_ptr<account::account_store> local;
+  if (error.empty())
+    local = open_node_local_store(data_dir, domain, accounts.get(), error);
+  if (!local) {
+    std::cerr << "irsp-node: error: " << error << "\n";
+    exit_code = 2;
+  }
+  return local;
 }
 
 } // namespace irsp

@@ -24,9 +24,10 @@ std::shared_ptr<account::account_store> open_node_local_store(const std::string&
                                                               std::string& error);
 
 /// The same for a command run on a stopped node's data dir: it opens the
-/// account store itself, if there is one, for the move.
+/// account store itself, if there is one, for the move. On failure it
+/// prints the error and sets `exit_code` to 2.
 std::shared_ptr<account::account_store> open_node_local_store(const std::string& data_dir,
                                                               const std::string& domain,
-                                                              std::string& error);
+                                                              int& exit_code);
 
 } // namespace irsp

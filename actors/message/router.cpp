@@ -196,8 +196,6 @@ caf::result<Response> hold(router_actor* self, std::string target, caf::message 
   return caf::delegated<Response>{};
 }
 
-caf::actor home_router(router_actor* self, const std::string& address, bool check_fence);
-
 // Hands every held request whose owner is now settled back to this router,
 // and refuses those that waited too long.
 void release_held(router_actor* self) {
@@ -208,7 +206,7 @@ void release_held(router_actor* self) {
   auto held = std::move(st.held);
   st.held.clear();
   for (auto& h : held) {
-    auto home = home_router(self, h.target, true);
+    auto home = home_router(self, h.target);
     if (h.here_only ? !home : !unsettled(st, home))
       h.rp.delegate(caf::actor_cast<caf::actor>(self), std::move(h.msg));
     else if (now >= h.until)

@@ -9,25 +9,14 @@
 #include <iostream>
 
 #include "actors/account/account_store.hpp"
-#include "node/node_local_store.hpp"
 #include "node/account_cli.hpp"
 #include "node/http/api_keys.hpp"
 #include "node/http/secret_box.hpp"
+#include "node/node_local_store.hpp"
 
 namespace irsp::cli {
 
 namespace {
-
-// The node's local store (node_local_store.hpp).
-std::shared_ptr<account::account_store> open_store(const store_location& where, int& exit_code) {
-  std::string error;
-  auto store = open_node_local_store(where.data_dir, where.domain, error);
-  if (!store) {
-    std::cerr << "irsp-node: error: " << error << "\n";
-    exit_code = 2;
-  }
-  return store;
-}
 
 struct create_args {
   std::string name;
@@ -46,7 +35,7 @@ void add_key_commands(CLI::App& key, const store_location& where, int& exit_code
   create->add_option("--app", args->application,
                      "the one application it may send to (default: any)");
   create->callback([args, &where, &exit_code] {
-    auto store = open_store(where, exit_code);
+    auto store = open_node_local_store(where.data_dir, where.domain, exit_code);
     if (!store)
       return;
     std::string error;
@@ -68,7 +57,7 @@ void add_key_commands(CLI::App& key, const store_location& where, int& exit_code
 
   auto* list = key.add_subcommand("list", "print every key as a JSON line (never its secret)");
   list->callback([&where, &exit_code] {
-    auto store = open_store(where, exit_code);
+    auto store = open_node_local_store(where.data_dir, where.domain, exit_code);
     if (!store)
       return;
     http::api_keys keys{*store, nullptr};
@@ -92,7 +81,7 @@ void add_key_commands(CLI::App& key, const store_location& where, int& exit_code
   auto* revoke = key.add_subcommand("revoke", "revoke a key for good (its secret is erased)");
   revoke->add_option("id", *id, "the key's id")->required();
   revoke->callback([id, &where, &exit_code] {
-    auto store = open_store(where, exit_code);
+    auto store = open_node_local_store(where.data_dir, where.domain, exit_code);
     if (!store)
       return;
     http::api_keys keys{*store, nullptr};

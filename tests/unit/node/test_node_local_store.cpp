@@ -91,11 +91,12 @@ TEST_CASE("a command on a stopped node's data dir finds the same local store") {
     auto accounts = open_accounts(dir);
     outbox::outbox_store{accounts}.add_endpoint({"crm", "https://127.0.0.1:1/crm", "", 2, 5});
   }
-  std::string error;
-  auto local = open_node_local_store(dir.path().string(), "localhost", error);
+  int exit_code = 0;
+  auto local = open_node_local_store(dir.path().string(), "localhost", exit_code);
   REQUIRE(local);
   CHECK(outbox::outbox_store{local}.endpoints()->size() == 1);
   // A fresh data dir, no account store yet: an empty local store.
   test::temp_dir fresh;
-  CHECK(open_node_local_store(fresh.path().string(), "localhost", error));
+  CHECK(open_node_local_store(fresh.path().string(), "localhost", exit_code));
+  CHECK(exit_code == 0);
 }
