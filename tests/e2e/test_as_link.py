@@ -152,14 +152,6 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(reply["type"], "result", reply)
         return {item.get("jid") for item in reply.xml.iter("{jabber:iq:roster}item")}
 
-    async def presence_of(self, client, bare, kind, timeout=xs.WAIT):
-        """The next presence of `bare`, which must be of `kind`."""
-        while True:
-            p = await client.next_presence(timeout)
-            if p["from"].bare == bare:
-                self.assertEqual(p["type"], kind, p)
-                return p
-
     async def test_a_user_binds_a_device_of_another_as_with_its_code_and_they_message(self):
         as2 = self.start_as2()
         as1 = self.start_as1()
@@ -187,12 +179,12 @@ class TwoAses(unittest.IsolatedAsyncioTestCase):
             self.assertEqual((got["from"].bare, got["body"]), ("tv@as2.example", "on"))
             # §8.5 presence across: tv is online (the probe after binding),
             # then goes offline, and gina sees both.
-            await self.presence_of(user, "tv@as2.example", "available")
+            await user.presence_of("tv@as2.example", "available")
             await tv.close()
-            await self.presence_of(user, "tv@as2.example", "unavailable")
+            await user.presence_of("tv@as2.example", "unavailable")
             tv = xs.Client("tv@as2.example", PASSWORD)
             self.assertEqual(await tv.start(as2), "session")
-            await self.presence_of(user, "tv@as2.example", "available")
+            await user.presence_of("tv@as2.example", "available")
             # Still nobody else.
             stranger.send_message(mto="tv@as2.example", mbody="let me", mtype="chat")
             err = await stranger.next_message()

@@ -12,9 +12,9 @@ import socket
 import ssl
 import sys
 import unittest
-import urllib.request
 
 from cluster_fixtures import Cluster, Etcd, home_of, name_homed_on, name_in_shard
+from metrics_support import Scrape
 import xmpp_support as xs
 from xmpp_support import IRSP, q
 from test_auth_limits import attempt_from
@@ -98,28 +98,16 @@ class ClusterTestCase(unittest.IsolatedAsyncioTestCase):
             await asyncio.sleep(0.1)
         return False
 
-    def metric(self, node, series):
-        """The value of `series` (name and labels, as scraped) on `node`,
-        which must run with --metrics-listen; None if it has none."""
+    def metric(self, node, name, **labels):
+        """The value of a series on `node`, which must run with
+        --metrics-listen; None if it shows none."""
         line = node.log_lines("metrics and health on http://")[-1]
-        address = line.split("http://")[1].split("/metrics")[0]
-        with urllib.request.urlopen("http://%s/metrics" % address, timeout=10) as r:
-            for l in r.read().decode().splitlines():
-                if l.startswith(series + " "):
-                    return float(l.split()[1])
-        return None
+        port = int(line.split("http://")[1].split("/metrics")[0].rsplit(":", 1)[1])
+        return Scrape(port).get(name, **labels)
 
     async def bind(self, user, device, code):
         return await user.irsp_iq(
             "<bind-device xmlns='%s' device='%s@localhost' code='%s'/>" % (IRSP, device, code))
-
-    async def presence_of(self, client, bare, kind, timeout=xs.WAIT):
-        """The next presence of `bare`, which must be of `kind`."""
-        while True:
-            p = await client.next_presence(timeout)
-            if p["from"].bare == bare:
-                self.assertEqual(p["type"], kind, p)
-                return p
 
 
 class ThreeNodes(ClusterTestCase):
@@ -147,7 +135,7 @@ class ThreeNodes(ClusterTestCase):
         self.clients.append(cam)
         self.assertEqual(await cam.start(self.node(1)), "session")
         await asyncio.wait_for(cam.enabled, xs.WAIT)
-        await self.presence_of(user, "d-resume@localhost", "available")
+        await user.presence_of("d-resume@localhost", "available")
 
         cam.drop()
         await cam.wait_disconnected()
@@ -184,13 +172,13 @@ class ThreeNodes(ClusterTestCase):
         # owner, from another address, still gets in there.
         client, _ = await self.register(0, "guessed")
         await client.close()
-        series = 'irsp_auth_news_heard_total{kind="failure"}'
-        before = self.metric(self.node(1), series)
+        heard = lambda: self.metric(self.node(1), "irsp_auth_news_heard_total", kind="failure")
+        before = heard()
         for _ in range(5):
             self.assertEqual(await attempt_from("127.0.0.21", self.node(0).c2s_tls_port,
                                                 "guessed", "not the password"), "not-authorized")
         deadline = asyncio.get_running_loop().time() + xs.WAIT
-        while self.metric(self.node(1), series) < before + 5:
+        while heard() < before + 5:
             self.assertLess(asyncio.get_running_loop().time(), deadline,
                             "node 1 never heard of node 0's failures")
             await asyncio.sleep(0.05)
@@ -205,7 +193,7 @@ class ThreeNodes(ClusterTestCase):
         await dev.close()
         self.assertEqual(xs.status_of(await self.bind(user, "d-across", code)), "ok")
         dev = await self.login(1, "d-across", resource="cam")
-        online = await self.presence_of(user, "d-across@localhost", "available")
+        online = await user.presence_of("d-across@localhost", "available")
         self.assertIsNotNone(online.xml.find(q(IRSP, "transition")))
         user.send_message(mto="d-across@localhost", mbody="zoom in", mtype="chat")
         got = await dev.next_message()
@@ -214,7 +202,7 @@ class ThreeNodes(ClusterTestCase):
         got = await user.next_message()
         self.assertEqual((got["from"].bare, got["body"]), ("d-across@localhost", "zoomed"))
         await dev.close()
-        await self.presence_of(user, "d-across@localhost", "unavailable")
+        await user.presence_of("d-across@localhost", "unavailable")
 
     async def test_every_pair_of_nodes_routes_messages(self):
         # Accounts homed on each node, clients on every other: each message
@@ -345,7 +333,7 @@ class NodeLoss(ClusterTestCase):
         bare = dev_name + "@localhost"
         # The binding's news reaches the user's actor; the device's actor,
         # already online, answers its probe.
-        await self.presence_of(user, bare, "available")
+        await user.presence_of(bare, "available")
         user.send_message(mto=bare, mbody="before", mtype="chat")
         self.assertEqual((await dev.next_message())["body"], "before")
 
@@ -353,7 +341,7 @@ class NodeLoss(ClusterTestCase):
         # cluster formed, and only the one after the kill counts.
         marks = [len(n.log) for n in c.nodes]
         c.nodes[doomed].kill()
-        offline = await self.presence_of(user, bare, "unavailable")
+        offline = await user.presence_of(bare, "unavailable")
         # Told by the node that took the account over, in the device's own
         # order: later than what it said before.
         self.assertIsNotNone(offline.xml.find(q(IRSP, "transition")))
@@ -376,7 +364,7 @@ class NodeLoss(ClusterTestCase):
         back = await self.login(survivor, dev_name, resource="cam")
         got = await back.next_message()
         self.assertEqual(got["body"], "while away")
-        online = await self.presence_of(user, bare, "available")
+        online = await user.presence_of(bare, "available")
         self.assertGreater(int(online.xml.find(q(IRSP, "transition")).get("epoch")),
                            int(offline.xml.find(q(IRSP, "transition")).get("epoch")))
         # Exactly once: nothing more about the device came in between or
@@ -429,7 +417,7 @@ class FencedNodeLoss(NodeLoss):
         # The device's client is on a node that stays up; its actor is not.
         dev, code = await self.register(elsewhere, dev_name, device=DEVICE)
         self.assertEqual(xs.status_of(await self.bind(user, dev_name, code)), "ok")
-        first = await self.presence_of(user, bare, "available")
+        first = await user.presence_of(bare, "available")
         epochs = [int(first.xml.find(q(IRSP, "transition")).get("epoch"))]
 
         node = c.nodes[frozen]
@@ -445,7 +433,7 @@ class FencedNodeLoss(NodeLoss):
             # a newer activation, and messages reach the device. (The session
             # may retry its open for up to 10 s while the owners change, so
             # the bound here only detects a hang.)
-            again = await self.presence_of(user, bare, "available", 3 * xs.WAIT)
+            again = await user.presence_of(bare, "available", 3 * xs.WAIT)
             epochs.append(int(again.xml.find(q(IRSP, "transition")).get("epoch")))
             user.send_message(mto=bare, mbody="moved", mtype="chat")
             self.assertEqual((await dev.next_message())["body"], "moved")
@@ -462,7 +450,7 @@ class FencedNodeLoss(NodeLoss):
         # the actor it had before it stopped) that the user hears of. Every
         # message then arrives once, and the device's presence never goes
         # back to an older activation.
-        again = await self.presence_of(user, bare, "available")
+        again = await user.presence_of(bare, "available")
         epochs.append(int(again.xml.find(q(IRSP, "transition")).get("epoch")))
         for n in range(3):
             user.send_message(mto=bare, mbody="after %d" % n, mtype="chat")
@@ -503,9 +491,9 @@ class FencedStoreFailover(ClusterTestCase):
         user, _ = await self.register(t, user_name)
         dev, code = await self.register(b, dev_name, device=DEVICE)
         self.assertEqual(xs.status_of(await self.bind(user, dev_name, code)), "ok")
-        await self.presence_of(user, bare, "available")
+        await user.presence_of(bare, "available")
         await dev.close()
-        await self.presence_of(user, bare, "unavailable")
+        await user.presence_of(bare, "unavailable")
         user.send_message(mto=bare, mbody="kept", mtype="chat")
         deadline = asyncio.get_running_loop().time() + xs.WAIT
         while self.metric(c.nodes[0], "irsp_offline_queued") != 1.0:

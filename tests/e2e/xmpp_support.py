@@ -115,6 +115,17 @@ class Client(slixmpp.ClientXMPP):
     async def next_presence(self, timeout=WAIT):
         return await asyncio.wait_for(self.presences.get(), timeout)
 
+    async def presence_of(self, bare, kind, timeout=WAIT):
+        """The next presence from `bare` (others' are passed over), which must
+        be of type `kind`."""
+        while True:
+            p = await self.next_presence(timeout)
+            if p["from"].bare == bare:
+                if p["type"] != kind:
+                    raise AssertionError("%s sent %s presence, not %s: %s"
+                                         % (bare, p["type"], kind, p))
+                return p
+
     async def irsp_iq(self, payload, to=None, stype="set"):
         """Sends an IQ with one payload element (an ET element or XML text);
         returns the result stanza, or the error stanza (no exception)."""

@@ -35,6 +35,19 @@ router_config config_of(message_fixture& f, std::chrono::milliseconds hold_for) 
   return rc;
 }
 
+/// Asks router `a` with `request` from `session`, then makes "a" the only
+/// owner, and returns the answer: one mailbox, in order, so the request met
+/// the old owners and was held until the change.
+session_opened open_across_owner_change(message_fixture& f, caf::scoped_actor& session,
+                                        const caf::actor& a, caf::message request) {
+  auto pending = session->request(a, 10s, std::move(request));
+  tell_owners(a, "a", {"a"}, {a});
+  session_opened opened;
+  pending.receive([&](session_opened& o) { opened = std::move(o); },
+                  [&](caf::error& e) { FAIL(f.sys->render(e)); });
+  return opened;
+}
+
 } // namespace
 
 TEST_CASE("an open for an account whose home is lost waits for the new owners") {
@@ -46,13 +59,10 @@ TEST_CASE("an open for an account whose home is lost waits for the new owners") 
   tell_owners(a, "a", {"a", other_home_of(alice)}, {a, caf::actor{}});
   caf::scoped_actor session{*f.sys};
   auto ref = f.session_of(session);
-  // Sent before the owners change (one mailbox, in order): it finds the
-  // home lost and is held; the change lets it through to a's own actor.
-  auto pending = session->request(a, 10s, open_atom::value, alice, std::string{"r1"}, ref);
-  tell_owners(a, "a", {"a"}, {a});
-  session_opened opened;
-  pending.receive([&](session_opened& o) { opened = std::move(o); },
-                  [&](caf::error& e) { FAIL(f.sys->render(e)); });
+  // It finds the home lost and is held; the change lets it through to a's
+  // own actor.
+  auto opened = open_across_owner_change(
+    f, session, a, caf::make_message(open_atom::value, alice, std::string{"r1"}, ref));
   REQUIRE(opened.principal);
   CHECK(opened.principal.node() == a.node());
   f.close(session, opened.principal);
@@ -86,12 +96,10 @@ TEST_CASE("a request sent to a node that is no longer its home waits there, neve
   tell_owners(a, "a", {"a", other}, {a, caf::actor{}});
   caf::scoped_actor session{*f.sys};
   auto ref = f.session_of(session);
-  auto pending = session->request(a, 10s, home_atom::value,
-                                  caf::make_message(open_atom::value, dave, std::string{"r1"}, ref));
-  tell_owners(a, "a", {"a"}, {a});
-  session_opened opened;
-  pending.receive([&](session_opened& o) { opened = std::move(o); },
-                  [&](caf::error& e) { FAIL(f.sys->render(e)); });
+  auto opened = open_across_owner_change(
+    f, session, a,
+    caf::make_message(home_atom::value,
+                      caf::make_message(open_atom::value, dave, std::string{"r1"}, ref)));
   REQUIRE(opened.principal);
   f.close(session, opened.principal);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -119,12 +127,8 @@ TEST_CASE("a peer router that dies makes its accounts wait, not vanish") {
   self->receive([](caf::down_msg&) {});
   // a heard of its death: erin's open waits for the owners to change,
   // and then opens here (not an error from the dead router).
-  auto session_ref_of = f.session_of(self);
-  auto pending = self->request(a, 10s, open_atom::value, erin, std::string{"r1"}, session_ref_of);
-  tell_owners(a, "a", {"a"}, {a});
-  session_opened opened;
-  pending.receive([&](session_opened& o) { opened = std::move(o); },
-                  [&](caf::error& e) { FAIL(f.sys->render(e)); });
+  auto opened = open_across_owner_change(
+    f, self, a, caf::make_message(open_atom::value, erin, std::string{"r1"}, f.session_of(self)));
   REQUIRE(opened.principal);
   f.close(self, opened.principal);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
